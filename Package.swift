@@ -1,0 +1,37 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+let strictness: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "FastPush",
+    products: [
+        .library(name: "DeltaSync", targets: ["DeltaSync"]),
+        .executable(name: "fastpush", targets: ["Plugin"]),
+        .executable(name: "cf-fastpush-controller", targets: ["Controller"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
+        .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(name: "DeltaSync", dependencies: ["CXXHash", "CZlib"], swiftSettings: strictness),
+        .executableTarget(
+            name: "Plugin",
+            dependencies: ["DeltaSync", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strictness
+        ),
+        .executableTarget(name: "Controller", dependencies: ["DeltaSync"], swiftSettings: strictness),
+        .testTarget(
+            name: "DeltaSyncTests",
+            dependencies: ["DeltaSync", .product(name: "PropertyBased", package: "swift-property-based")],
+            swiftSettings: strictness
+        ),
+        .testTarget(name: "PluginTests", dependencies: ["Plugin", "DeltaSync"], swiftSettings: strictness),
+    ]
+)

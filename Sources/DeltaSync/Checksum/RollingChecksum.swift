@@ -1,0 +1,84 @@
+/// The weak checksum of a window of bytes, which rolls forward one byte in O(1).
+///
+/// It is a polynomial hash modulo 2⁶⁴, `h = Σ bᵢ·M^(L−1−i)` over the window's bytes `b₀ … b_(L−1)`
+/// with the odd multiplier `M = 0x9E3779B97F4A7C15`; the weak sum is its high 32 bits, which depend on
+/// every input bit (the low bits of such a hash do not). Rolling drops the oldest byte and appends a
+/// new one: `h' = h·M + in − out·M^L`, where `out·M^L` comes from a 256-entry table.
+///
+/// Performance: rolling is one multiply, one add, one table load; computing a window from scratch runs
+/// four independent Horner chains (multiplier `M⁴`) so the multiplier's latency is hidden.
+public struct RollingChecksum: Sendable {
+    /// The multiplier `M`.
+    public static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
+    private static let multiplier2 = multiplier &* multiplier
+    private static let multiplier3 = multiplier2 &* multiplier
+    private static let multiplier4 = multiplier2 &* multiplier2
+
+    /// The window length this checksum rolls over.
+    public let windowLength: Int
+    /// `outgoing[b] = b·M^L`: what the byte leaving the window contributed to the hash.
+    private let outgoing: [UInt64]
+    /// The full 64-bit state; ``weak`` is its high half.
+    public internal(set) var state: UInt64 = 0
+
+    /// A checksum over windows of `windowLength` bytes.
+    public init(windowLength: Int) {
+        precondition(windowLength > 0, "window length must be positive")
+        self.windowLength = windowLength
+        var power: UInt64 = 1
+        for _ in 0..<windowLength { power = power &* Self.multiplier }
+        let top = power
+        outgoing = (0..<256).map { UInt64($0) &* top }
+    }
+
+    /// The 32-bit weak sum of the current window.
+    @inlinable public var weak: UInt32 { UInt32(truncatingIfNeeded: state >> 32) }
+
+    /// Starts over on `window`, which must be exactly ``windowLength`` bytes.
+    public mutating func reset(_ window: UnsafeRawBufferPointer) {
+        precondition(window.count == windowLength)
+        state = Self.hash(window)
+    }
+
+    /// Moves the window one byte on: `outgoing` leaves at the front, `incoming` joins at the back.
+    @inline(__always)
+    public mutating func roll(out outgoingByte: UInt8, in incomingByte: UInt8) {
+        state = state &* Self.multiplier &+ (UInt64(incomingByte) &- outgoing[Int(outgoingByte)])
+    }
+
+    /// Runs `body` with the outgoing-byte table, for loops that roll without this wrapper.
+    @inline(__always)
+    func withOutgoingTable<Result>(_ body: (UnsafeBufferPointer<UInt64>) -> Result) -> Result {
+        outgoing.withUnsafeBufferPointer(body)
+    }
+
+    /// The 64-bit polynomial hash of `bytes` (any length), computed from scratch.
+    public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+        let count = bytes.count
+        guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
+        let lanes = count & ~3
+        var h0: UInt64 = 0
+        var h1: UInt64 = 0
+        var h2: UInt64 = 0
+        var h3: UInt64 = 0
+        var index = 0
+        while index < lanes {
+            h0 = h0 &* multiplier4 &+ UInt64(base[index])
+            h1 = h1 &* multiplier4 &+ UInt64(base[index + 1])
+            h2 = h2 &* multiplier4 &+ UInt64(base[index + 2])
+            h3 = h3 &* multiplier4 &+ UInt64(base[index + 3])
+            index += 4
+        }
+        var h = h0 &* multiplier3 &+ h1 &* multiplier2 &+ h2 &* multiplier &+ h3
+        while index < count {
+            h = h &* multiplier &+ UInt64(base[index])
+            index += 1
+        }
+        return h
+    }
+
+    /// The weak sum of `bytes`, computed from scratch.
+    public static func weak(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        UInt32(truncatingIfNeeded: hash(bytes) >> 32)
+    }
+}

@@ -1,0 +1,42 @@
+/// Making deltas: the instructions that turn a basis file, known only by its ``Signature``, into a new file.
+///
+/// A delta is a stream of copy runs (blocks of the basis) and literal runs (new bytes, deflated when that
+/// pays), closed by the new file's size and XXH3-128; docs/FORMAT.md describes it byte by byte.
+public enum Delta {
+    /// Computes the delta from `signature`'s basis to everything `source` holds, writing it to `sink`.
+    ///
+    /// - Parameter compressLiterals: deflate literal runs that look compressible (on by default).
+    /// - Returns: what the delta holds, and the sink after writing.
+    public static func make<Source: ByteSource, Sink: ByteSink>(
+        signature: Signature, from source: Source, to sink: Sink, compressLiterals: Bool = true
+    ) throws(DeltaSyncError) -> (summary: DeltaSummary, sink: Sink) {
+        var matcher = BlockMatcher(signature: signature, source: source, sink: sink, compress: compressLiterals)
+        let (summary, sink) = try matcher.run()
+        return (summary, sink)
+    }
+
+    /// The delta from `signature`'s basis to `bytes`, in memory.
+    public static func make(signature: Signature, bytes: [UInt8], compressLiterals: Bool = true) -> (
+        delta: [UInt8], summary: DeltaSummary
+    ) {
+        do {
+            let (summary, sink) = try make(
+                signature: signature, from: MemorySource(bytes), to: MemorySink(), compressLiterals: compressLiterals)
+            return (sink.bytes, summary)
+        } catch {
+            preconditionFailure("a delta between byte arrays cannot fail: \(error)")
+        }
+    }
+
+    /// Computes the delta from `signature`'s basis to the file at `newFile` and writes it to `deltaFile`
+    /// (atomically: on failure no delta file is left).
+    public static func make(signature: Signature, newFile: String, deltaFile: String, compressLiterals: Bool = true)
+        throws(DeltaSyncError) -> DeltaSummary
+    {
+        let source = try FileReader(path: newFile)
+        let output = try AtomicFileWriter(path: deltaFile)
+        let (summary, _) = try make(signature: signature, from: source, to: output, compressLiterals: compressLiterals)
+        try output.commit()
+        return summary
+    }
+}

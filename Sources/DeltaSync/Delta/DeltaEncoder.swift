@@ -1,0 +1,98 @@
+/// Writes the delta encoding: merges consecutive block copies into runs, compresses literals where that
+/// pays, and streams the bytes to a sink in pieces of about 256 KiB.
+struct DeltaEncoder<Sink: ByteSink> {
+    private var sink: Sink
+    private var writer = ByteWriter(capacity: 300 * 1024)
+    private let compressor = LiteralCompressor()
+    private let compress: Bool
+    private var pendingCopy: (first: Int, count: Int)? = nil
+    private var nextExpectedBlock = 0
+    private(set) var summary = DeltaSummary()
+
+    init(sink: Sink, blockSize: Int, basisSize: Int, basisDigest: FileDigest, compress: Bool) {
+        self.sink = sink
+        self.compress = compress
+        writer.bytes(DeltaFormat.magic)
+        writer.byte(DeltaFormat.version)
+        writer.varint(blockSize)
+        writer.varint(basisSize)
+        writer.bytes(basisDigest.bytes)
+    }
+
+    mutating func copy(block: Int, length: Int) throws(DeltaSyncError) {
+        summary.copiedBytes += length
+        if let pending = pendingCopy, pending.first + pending.count == block {
+            pendingCopy = (pending.first, pending.count + 1)
+            return
+        }
+        try flushCopy()
+        pendingCopy = (block, 1)
+    }
+
+    /// Appends `range` of `buffer` as literal data; the bytes before `range.lowerBound` in `buffer`
+    /// (up to the dictionary length) must be the new file's bytes that precede it.
+    mutating func literal(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) throws(DeltaSyncError) {
+        try flushCopy()
+        var start = range.lowerBound
+        while start < range.upperBound {
+            let end = min(range.upperBound, start + DeltaFormat.maximumLiteralLength)
+            let bytes = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
+            let dictionary = UnsafeRawBufferPointer(
+                rebasing: buffer[max(0, start - DeltaFormat.dictionaryLength)..<start])
+            summary.literalBytes += bytes.count
+            summary.literalOperations += 1
+            let before = writer.bytes.count
+            if compress, let deflated = compressor.compress(bytes, dictionary: dictionary) {
+                writer.byte(DeltaFormat.deflatedLiteral)
+                writer.varint(bytes.count)
+                writer.varint(deflated.count)
+                writer.bytes(deflated)
+            } else {
+                writer.byte(DeltaFormat.literal)
+                writer.varint(bytes.count)
+                writer.bytes(bytes)
+            }
+            summary.literalWireBytes += writer.bytes.count - before
+            try flushIfLarge()
+            start = end
+        }
+    }
+
+    mutating func finish(targetSize: Int, targetDigest: FileDigest) throws(DeltaSyncError) -> DeltaSummary {
+        try flushCopy()
+        writer.byte(DeltaFormat.end)
+        writer.varint(targetSize)
+        writer.bytes(targetDigest.bytes)
+        summary.targetSize = targetSize
+        summary.targetDigest = targetDigest
+        summary.encodedSize += writer.bytes.count
+        try writeOut()
+        return summary
+    }
+
+    private mutating func flushCopy() throws(DeltaSyncError) {
+        guard let pending = pendingCopy else { return }
+        pendingCopy = nil
+        writer.byte(DeltaFormat.copy)
+        writer.signedVarint(Int64(pending.first - nextExpectedBlock))
+        writer.varint(pending.count)
+        nextExpectedBlock = pending.first + pending.count
+        summary.copyOperations += 1
+        try flushIfLarge()
+    }
+
+    private mutating func flushIfLarge() throws(DeltaSyncError) {
+        if writer.bytes.count >= 256 * 1024 {
+            summary.encodedSize += writer.bytes.count
+            try writeOut()
+        }
+    }
+
+    private mutating func writeOut() throws(DeltaSyncError) {
+        try writer.bytes.withBytes { (bytes) throws(DeltaSyncError) in try sink.write(bytes) }
+        writer.removeAll()
+    }
+
+    /// The sink, for callers that collect the delta in memory.
+    var output: Sink { sink }
+}

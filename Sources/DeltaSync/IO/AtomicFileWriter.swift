@@ -1,0 +1,97 @@
+import Glibc
+
+/// Writes a file so that readers see either the old version or the complete new one, never a mix.
+///
+/// Bytes go to a temporary file beside the target (same directory, so the final `rename` cannot cross
+/// file systems). ``commit()`` sets the mode, flushes the data to disk, renames over the target and
+/// flushes the directory. If the writer is dropped without a commit, or anything fails, the temporary
+/// file is removed and the target is exactly as it was.
+public final class AtomicFileWriter: ByteSink {
+    /// The file this writer will replace or create.
+    public let path: String
+    /// The permission bits the file gets on commit.
+    public var mode: UInt32
+    private let temporaryPath: String
+    private var descriptor: Int32
+    private var buffer: [UInt8] = []
+    private var finished = false
+    private static let bufferLimit = 256 * 1024
+
+    /// Starts writing a replacement for `path` that will have permission bits `mode`.
+    public init(path: String, mode: UInt32 = 0o644) throws(DeltaSyncError) {
+        self.path = path
+        self.mode = mode
+        let (directory, name) = Self.split(path)
+        temporaryPath = "\(directory)/.\(name).fastpush-\(SystemCall.uniqueSuffix()).tmp"
+        descriptor = try SystemCall.open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
+        buffer.reserveCapacity(Self.bufferLimit)
+    }
+
+    deinit { discard() }
+
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(DeltaSyncError) {
+        precondition(!finished, "write after commit or discard")
+        if buffer.count + bytes.count > Self.bufferLimit { try flush() }
+        if bytes.count >= Self.bufferLimit {
+            try guarded { () throws(DeltaSyncError) in try SystemCall.writeAll(descriptor, bytes, path: temporaryPath) }
+        } else {
+            buffer.append(contentsOf: bytes)
+        }
+    }
+
+    /// Makes the new content visible at ``path``, durably.
+    public func commit() throws(DeltaSyncError) {
+        precondition(!finished, "commit after commit or discard")
+        try guarded { () throws(DeltaSyncError) in
+            try flush()
+            try SystemCall.fchmod(descriptor, mode_t(mode), path: temporaryPath)
+            try SystemCall.fsync(descriptor, path: temporaryPath)
+            try SystemCall.rename(temporaryPath, path)
+        }
+        SystemCall.close(descriptor)
+        finished = true
+        Self.syncDirectory(of: path)
+    }
+
+    /// Abandons the new content: the temporary file is removed and the target is untouched.
+    public func discard() {
+        guard !finished else { return }
+        finished = true
+        SystemCall.close(descriptor)
+        SystemCall.unlink(temporaryPath)
+    }
+
+    private func flush() throws(DeltaSyncError) {
+        guard !buffer.isEmpty else { return }
+        try guarded { () throws(DeltaSyncError) in
+            try buffer.withBytes { (bytes) throws(DeltaSyncError) in
+                try SystemCall.writeAll(descriptor, bytes, path: temporaryPath)
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Runs `body`; on failure discards the temporary file before rethrowing, so no error leaves debris.
+    private func guarded(_ body: () throws(DeltaSyncError) -> Void) throws(DeltaSyncError) {
+        do throws(DeltaSyncError) { try body() } catch {
+            discard()
+            throw error
+        }
+    }
+
+    static func split(_ path: String) -> (directory: String, name: String) {
+        guard let slash = path.lastIndex(of: "/") else { return (".", path) }
+        let directory = path[..<slash]
+        return (directory.isEmpty ? "/" : String(directory), String(path[path.index(after: slash)...]))
+    }
+
+    /// Makes a rename durable. A failure here cannot be undone and the data is already in place, so it
+    /// is not reported: the new file is visible either way.
+    static func syncDirectory(of path: String) {
+        let directory = split(path).directory
+        let descriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { return }
+        _ = Glibc.fsync(descriptor)
+        Glibc.close(descriptor)
+    }
+}
