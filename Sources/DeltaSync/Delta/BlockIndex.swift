@@ -2,7 +2,8 @@
 ///
 /// Layout: a bit filter answers "surely absent" for almost every window from a table small enough to
 /// stay in cache; the rare hits look in a slot table (compressed-sparse-row: entries sorted by slot,
-/// then weak sum) that keeps each weak sum's blocks together with their strong hashes.
+/// then weak sum) that keeps each weak sum's blocks together with their strong hashes. Both are indexed
+/// by the weak sum's top bits, which the polynomial checksum mixes well, so no extra hashing is needed.
 ///
 /// Crafted input cannot make matching quadratic (colliding weak sums are a known denial of service
 /// against rsync-style matchers): at most ``maximumCandidates`` blocks are compared per window, and a weak sum
@@ -11,7 +12,6 @@
 struct BlockIndex {
     static let maximumCandidates = 16
     static let falseAlarmLimit: UInt16 = 64
-    private static let mixer: UInt32 = 0x9E37_79B1
 
     private let slotShift: UInt32
     private let filterShift: UInt32
@@ -26,26 +26,22 @@ struct BlockIndex {
     /// only match at the very end of a file).
     init(signature: Signature, count: Int) {
         let slotBits = max(10, min(28, Int.bitWidth - (max(count, 1) - 1).leadingZeroBitCount + 1))
-        let filterBits = slotBits + 4
+        let filterBits = min(32, slotBits + 5)
         let slotShift = UInt32(32 - slotBits)
         let filterShift = UInt32(32 - filterBits)
         self.slotShift = slotShift
         self.filterShift = filterShift
         var filter = [UInt64](repeating: 0, count: (1 << filterBits) / 64)
         var slotCounts = [Int32](repeating: 0, count: (1 << slotBits) + 1)
-        let mixed = (0..<count).map { signature.weakSums[$0] &* Self.mixer }
-        for value in mixed {
+        let weakSums = signature.weakSums
+        for value in weakSums[..<count] {
             slotCounts[Int(value >> slotShift) + 1] += 1
             let bit = Int(value >> filterShift)
             filter[bit >> 6] |= 1 << UInt64(bit & 63)
         }
         for slot in 1..<slotCounts.count { slotCounts[slot] += slotCounts[slot - 1] }
         let order = (0..<count).sorted { a, b in
-            let slotA = mixed[a] >> slotShift
-            let slotB = mixed[b] >> slotShift
-            if slotA != slotB { return slotA < slotB }
-            if signature.weakSums[a] != signature.weakSums[b] { return signature.weakSums[a] < signature.weakSums[b] }
-            return a < b
+            weakSums[a] != weakSums[b] ? weakSums[a] < weakSums[b] : a < b
         }
         self.filter = filter
         slotStart = slotCounts
@@ -57,7 +53,7 @@ struct BlockIndex {
 
     /// The filter position of a weak sum; the matcher tests it in its inner loop.
     @inline(__always) static func filterBit(_ weak: UInt32, shift: UInt32) -> Int {
-        Int((weak &* mixer) >> shift)
+        Int(weak >> shift)
     }
 
     var filterBitShift: UInt32 { filterShift }
@@ -65,7 +61,7 @@ struct BlockIndex {
     /// The block whose weak sum is `weak` and whose strong hash equals the window's, preferring
     /// `preferred` (the block after the previous match) so runs of copies form; `nil` if none.
     mutating func match(weak: UInt32, strongHash: () -> UInt64, preferred: Int) -> Int? {
-        let slot = Int((weak &* Self.mixer) >> slotShift)
+        let slot = Int(weak >> slotShift)
         var entry = Int(slotStart[slot])
         let slotEnd = Int(slotStart[slot + 1])
         while entry < slotEnd && entryWeak[entry] != weak { entry += 1 }

@@ -83,10 +83,30 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
             let filter = index.filter
             filter.withUnsafeBufferPointer { filter in
                 checksum.withOutgoingTable { outgoing in
-                    while true {
+                    @inline(__always) func passes(_ state: UInt64) -> Bool {
                         let bit = BlockIndex.filterBit(UInt32(truncatingIfNeeded: state >> 32), shift: filterShift)
-                        if filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0 || candidate == limit { break }
-                        state = state &* RollingChecksum.multiplier
+                        return filter[bit >> 6] & (1 << UInt64(bit & 63)) != 0
+                    }
+                    // Two windows per step: the next-but-one state comes from this one directly, which
+                    // halves the chain of dependent multiplies that bounds the loop's speed.
+                    let multiplier = RollingChecksum.multiplier
+                    let multiplier2 = multiplier &* multiplier
+                    while candidate + 2 <= limit {
+                        if passes(state) { return }
+                        let x0 = UInt64(base[candidate + blockSize]) &- outgoing[Int(base[candidate])]
+                        let x1 = UInt64(base[candidate + blockSize + 1]) &- outgoing[Int(base[candidate + 1])]
+                        let next = state &* multiplier &+ x0
+                        let nextButOne = state &* multiplier2 &+ (x0 &* multiplier &+ x1)
+                        if passes(next) {
+                            state = next
+                            candidate += 1
+                            return
+                        }
+                        state = nextButOne
+                        candidate += 2
+                    }
+                    while !passes(state) && candidate < limit {
+                        state = state &* multiplier
                             &+ (UInt64(base[candidate + blockSize]) &- outgoing[Int(base[candidate])])
                         candidate += 1
                     }

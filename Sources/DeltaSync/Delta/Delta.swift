@@ -29,12 +29,13 @@ public enum Delta {
     }
 
     /// Computes the delta from `signature`'s basis to the file at `newFile` and writes it to `deltaFile`
-    /// (atomically: on failure no delta file is left).
+    /// (atomically: on failure no delta file is left; not flushed to disk, since a delta is verified
+    /// when applied and can be made again).
     public static func make(signature: Signature, newFile: String, deltaFile: String, compressLiterals: Bool = true)
         throws(DeltaSyncError) -> DeltaSummary
     {
         let source = try FileReader(path: newFile)
-        let output = try AtomicFileWriter(path: deltaFile)
+        let output = try AtomicFileWriter(path: deltaFile, durable: false)
         let (summary, _) = try make(signature: signature, from: source, to: output, compressLiterals: compressLiterals)
         try output.commit()
         return summary

@@ -47,12 +47,20 @@ struct DeltaEncoder<Sink: ByteSink> {
                 writer.varint(bytes.count)
                 writer.varint(deflated.count)
                 writer.bytes(deflated)
+                summary.literalWireBytes += writer.bytes.count - before
             } else {
                 writer.byte(DeltaFormat.literal)
                 writer.varint(bytes.count)
-                writer.bytes(bytes)
+                summary.literalWireBytes += writer.bytes.count - before + bytes.count
+                if bytes.count >= 64 * 1024 {
+                    // Large literals go straight to the sink instead of through the buffer.
+                    summary.encodedSize += writer.bytes.count + bytes.count
+                    try writeOut()
+                    try sink.write(bytes)
+                } else {
+                    writer.bytes(bytes)
+                }
             }
-            summary.literalWireBytes += writer.bytes.count - before
             try flushIfLarge()
             start = end
         }

@@ -6,11 +6,17 @@ import Glibc
 /// file systems). ``commit()`` sets the mode, flushes the data to disk, renames over the target and
 /// flushes the directory. If the writer is dropped without a commit, or anything fails, the temporary
 /// file is removed and the target is exactly as it was.
+///
+/// A writer that is not `durable` skips both flushes: still atomic for other processes, but a power cut
+/// can lose the new file. That suits artifacts that are verified when read (signatures and deltas
+/// carry digests) and can be made again.
 public final class AtomicFileWriter: ByteSink {
     /// The file this writer will replace or create.
     public let path: String
     /// The permission bits the file gets on commit.
     public var mode: UInt32
+    /// Whether ``commit()`` flushes data and directory to disk.
+    public let durable: Bool
     private let temporaryPath: String
     private var descriptor: Int32
     private var buffer: [UInt8] = []
@@ -18,9 +24,10 @@ public final class AtomicFileWriter: ByteSink {
     private static let bufferLimit = 256 * 1024
 
     /// Starts writing a replacement for `path` that will have permission bits `mode`.
-    public init(path: String, mode: UInt32 = 0o644) throws(DeltaSyncError) {
+    public init(path: String, mode: UInt32 = 0o644, durable: Bool = true) throws(DeltaSyncError) {
         self.path = path
         self.mode = mode
+        self.durable = durable
         let (directory, name) = Self.split(path)
         temporaryPath = "\(directory)/.\(name).fastpush-\(SystemCall.uniqueSuffix()).tmp"
         descriptor = try SystemCall.open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
@@ -45,12 +52,12 @@ public final class AtomicFileWriter: ByteSink {
         try guarded { () throws(DeltaSyncError) in
             try flush()
             try SystemCall.fchmod(descriptor, mode_t(mode), path: temporaryPath)
-            try SystemCall.fsync(descriptor, path: temporaryPath)
+            if durable { try SystemCall.fsync(descriptor, path: temporaryPath) }
             try SystemCall.rename(temporaryPath, path)
         }
         SystemCall.close(descriptor)
         finished = true
-        Self.syncDirectory(of: path)
+        if durable { Self.syncDirectory(of: path) }
     }
 
     /// Abandons the new content: the temporary file is removed and the target is untouched.

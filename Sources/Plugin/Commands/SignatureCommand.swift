@@ -19,7 +19,8 @@ struct SignatureCommand: ParsableCommand {
             blockSize: blockSize ?? defaults.blockSize, strongHashLength: strongBytes ?? defaults.strongHashLength)
         let result = try DeltaSync.Signature(file: old, parameters: parameters)
         let encoded = result.encoded()
-        let output = try AtomicFileWriter(path: signature)
+        // A signature is checked when read and cheap to remake: atomic, but not flushed to disk.
+        let output = try AtomicFileWriter(path: signature, durable: false)
         try encoded.withUnsafeBytes { try output.write($0) }
         try output.commit()
         if stats {

@@ -1,0 +1,66 @@
+/// Rules for the relative paths manifests hold and pushes name: '/'-separated, relative to a root, and
+/// unable to leave it.
+///
+/// Anything that arrives from a network is checked with ``validate(_:)`` before it is used to touch a file.
+public enum RelativePath {
+    /// The longest path accepted (Linux's PATH_MAX).
+    public static let maximumLength = 4096
+    /// The longest single component accepted (Linux's NAME_MAX).
+    public static let maximumComponentLength = 255
+
+    /// Throws unless `path` is a normalized relative path: not empty, no leading or trailing '/', no empty,
+    /// `.` or `..` components, no NUL, within the length limits.
+    public static func validate(_ path: String) throws(DeltaSyncError) {
+        let bytes = Array(path.utf8)
+        func reject(_ why: String) -> DeltaSyncError {
+            DeltaSyncError(.invalidPath, "unsafe path \(quoted(path)): \(why)")
+        }
+        guard !bytes.isEmpty else { throw reject("it is empty") }
+        guard bytes.count <= maximumLength else { throw reject("it is longer than \(maximumLength) bytes") }
+        guard !bytes.contains(0) else { throw reject("it contains a NUL byte") }
+        guard bytes.first != 0x2F else { throw reject("it is absolute; paths must be relative to the app root") }
+        for component in bytes.split(separator: 0x2F, omittingEmptySubsequences: false) {
+            if component.isEmpty { throw reject("it has an empty component") }
+            if component.elementsEqual([0x2E]) { throw reject("it has a '.' component") }
+            if component.elementsEqual([0x2E, 0x2E]) { throw reject("it has a '..' component") }
+            if component.count > maximumComponentLength {
+                throw reject("a component is longer than \(maximumComponentLength) bytes")
+            }
+        }
+    }
+
+    /// The parent of `path`, or "" for a top-level entry.
+    public static func parent(of path: String) -> Substring {
+        guard let slash = path.utf8.lastIndex(of: 0x2F) else { return "" }
+        return path[..<slash]
+    }
+
+    /// The last component of `path`.
+    public static func name(of path: String) -> Substring {
+        guard let slash = path.utf8.lastIndex(of: 0x2F) else { return path[...] }
+        return path[path.utf8.index(after: slash)...]
+    }
+
+    /// `parent/name`, or `name` at the root.
+    public static func join(_ parent: String, _ name: String) -> String {
+        parent.isEmpty ? name : parent + "/" + name
+    }
+
+    /// Byte order of UTF-8, the order manifests keep (`String`'s `<` compares Unicode scalars instead).
+    public static func precedes(_ lhs: String, _ rhs: String) -> Bool {
+        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+    }
+
+    /// A path for messages, with control characters escaped.
+    public static func quoted(_ path: String) -> String {
+        var text = "\""
+        for scalar in path.unicodeScalars {
+            if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\"" {
+                text += scalar.escaped(asASCII: true)
+            } else {
+                text.unicodeScalars.append(scalar)
+            }
+        }
+        return text + "\""
+    }
+}
