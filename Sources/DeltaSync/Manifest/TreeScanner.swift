@@ -1,0 +1,193 @@
+import Dispatch
+import Glibc
+import Synchronization
+
+/// Scans a directory tree into a ``Manifest``: walks it with `lstat` (symlinks are recorded, never
+/// followed), applies ``IgnoreRules`` while walking (an ignored directory is not entered), and hashes
+/// the files whose ``StatCache`` entry does not vouch for them, on all cores.
+///
+/// Entries that cannot be pushed (sockets, devices, FIFOs, names that are not UTF-8, unreadable files)
+/// are left out and listed in ``ScanResult/skipped`` with the reason, rather than failing the scan.
+public struct TreeScanner: Sendable {
+    /// The tree's root directory.
+    public let root: String
+    /// What to leave out.
+    public var ignoreRules: IgnoreRules
+    /// Digests from earlier scans; updated by each scan.
+    public var cache: StatCache
+    /// How many threads hash files (default: the number of online cores).
+    public var hashingThreads: Int
+
+    /// A scanner of `root` with the given rules (default: the root's `.cfignore` and the cf CLI defaults).
+    public init(root: String, ignoreRules: IgnoreRules? = nil, cache: StatCache = StatCache()) throws(DeltaSyncError) {
+        self.root = root
+        if let ignoreRules {
+            self.ignoreRules = ignoreRules
+        } else {
+            self.ignoreRules = try IgnoreRules.load(root: root)
+        }
+        self.cache = cache
+        hashingThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    }
+
+    /// An entry a scan left out, and why.
+    public struct SkippedEntry: Hashable, Sendable {
+        /// The path, with bytes that are not UTF-8 replaced.
+        public var path: String
+        /// Why it was left out.
+        public var reason: String
+    }
+
+    /// What a scan found.
+    public struct ScanResult: Sendable {
+        /// The tree's state.
+        public var manifest: Manifest
+        /// Entries left out, with reasons.
+        public var skipped: [SkippedEntry]
+        /// Files whose content was read and hashed.
+        public var hashedFiles: Int
+        /// Bytes read to hash them.
+        public var hashedBytes: Int
+        /// Files whose digest came from the cache.
+        public var cachedFiles: Int
+    }
+
+    /// Scans the tree now.
+    public mutating func scan() throws(DeltaSyncError) -> ScanResult {
+        let scanStart = Self.now()
+        var entries: [ManifestEntry] = []
+        var identities: [StatCache.Identity?] = []
+        var skipped: [SkippedEntry] = []
+        var pending: [Int] = []
+        var cachedFiles = 0
+        var directories = [""]
+        let rootStatus = try SystemCall.lstat(root)
+        guard rootStatus.st_mode & S_IFMT == S_IFDIR else {
+            throw DeltaSyncError(.invalidArgument, "\(root) is not a directory")
+        }
+
+        while let directory = directories.popLast() {
+            let absolute = directory.isEmpty ? root : root + "/" + directory
+            for rawName in try SystemCall.directoryNames(absolute) {
+                guard let name = String(validating: rawName, as: UTF8.self) else {
+                    let shown = RelativePath.join(directory, String(decoding: rawName, as: UTF8.self))
+                    skipped.append(SkippedEntry(path: shown, reason: "its name is not valid UTF-8; rename it"))
+                    continue
+                }
+                let path = RelativePath.join(directory, name)
+                guard let status = try SystemCall.lstatIfPresent(absolute + "/" + name) else { continue }
+                let type = status.st_mode & S_IFMT
+                guard !ignoreRules.isIgnoredEntry(path, isDirectory: type == S_IFDIR) else { continue }
+                guard path.utf8.count <= RelativePath.maximumLength, name.utf8.count <= RelativePath.maximumComponentLength else {
+                    skipped.append(SkippedEntry(path: path, reason: "its path is too long"))
+                    continue
+                }
+                let mode = UInt32(status.st_mode & 0o7777)
+                let modified = Self.nanoseconds(status.st_mtim)
+                switch type {
+                case S_IFDIR:
+                    entries.append(ManifestEntry(path: path, kind: .directory, mode: mode, modificationTime: modified))
+                    identities.append(nil)
+                    directories.append(path)
+                case S_IFLNK:
+                    let target = try SystemCall.readlink(absolute + "/" + name)
+                    guard let text = String(validating: target, as: UTF8.self) else {
+                        skipped.append(SkippedEntry(path: path, reason: "its link target is not valid UTF-8"))
+                        continue
+                    }
+                    entries.append(
+                        ManifestEntry(
+                            path: path, kind: .symlink, size: target.count, mode: mode, modificationTime: modified,
+                            symlinkTarget: text))
+                    identities.append(nil)
+                case S_IFREG:
+                    let identity = StatCache.Identity(
+                        device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int(status.st_size),
+                        modificationTime: modified, changeTime: Self.nanoseconds(status.st_ctim))
+                    let cached = cache.digest(for: path, identity: identity)
+                    if cached != nil { cachedFiles += 1 } else { pending.append(entries.count) }
+                    entries.append(
+                        ManifestEntry(
+                            path: path, kind: .file, size: identity.size, mode: mode, modificationTime: modified,
+                            digest: cached))
+                    identities.append(identity)
+                default:
+                    skipped.append(SkippedEntry(path: path, reason: "it is not a regular file, directory or symlink"))
+                }
+            }
+        }
+
+        let hashed = hashInParallel(pending.map { root + "/" + entries[$0].path })
+        var hashedBytes = 0
+        var unreadable = Set<Int>()
+        for (slot, position) in pending.enumerated() {
+            switch hashed[slot] {
+            case .success(let (digest, size)):
+                entries[position].digest = digest
+                entries[position].size = size
+                hashedBytes += size
+            case .failure(let error):
+                unreadable.insert(position)
+                if error.errno != ENOENT {  // a file deleted during the scan is simply gone
+                    skipped.append(SkippedEntry(path: entries[position].path, reason: error.message))
+                }
+            }
+        }
+        var kept: [ManifestEntry] = []
+        var keptPaths = Set<String>()
+        for (position, entry) in entries.enumerated() where !unreadable.contains(position) {
+            kept.append(entry)
+            if let identity = identities[position], let digest = entry.digest {
+                cache.remember(entry.path, identity: identity, digest: digest, scanStart: scanStart)
+                keptPaths.insert(entry.path)
+            }
+        }
+        cache.keepOnly(keptPaths)
+        return ScanResult(
+            manifest: try Manifest(entries: kept), skipped: skipped, hashedFiles: pending.count - unreadable.count,
+            hashedBytes: hashedBytes, cachedFiles: cachedFiles)
+    }
+
+    /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,
+    /// so one large file does not hold up the rest.
+    private func hashInParallel(_ paths: [String]) -> [Result<(FileDigest, Int), DeltaSyncError>] {
+        let results = UnsafeMutableBufferPointer<Result<(FileDigest, Int), DeltaSyncError>>.allocate(
+            capacity: paths.count)
+        defer { results.deallocate() }
+        let next = WorkCounter()
+        let threads = min(hashingThreads, max(1, paths.count))
+        nonisolated(unsafe) let output = results
+        DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            while true {
+                let index = next.take()
+                guard index < paths.count else { return }
+                let result = Result { () throws(DeltaSyncError) -> (FileDigest, Int) in
+                    let reader = try FileReader(path: paths[index])
+                    var hasher = FileDigest.Hasher()
+                    try hasher.update(from: reader)
+                    return (hasher.finalize(), reader.count)
+                }
+                (output.baseAddress! + index).initialize(to: result)
+            }
+        }
+        let collected = Array(results)
+        _ = results.deinitialize()
+        return collected
+    }
+
+    static func nanoseconds(_ time: timespec) -> Int64 {
+        Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
+    static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return nanoseconds(time)
+    }
+}
+
+/// Hands out consecutive indices to threads.
+private final class WorkCounter: Sendable {
+    private let value = Atomic<Int>(0)
+    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
+}
