@@ -2,7 +2,7 @@
 ///
 /// Errors are a struct over an open set of ``Code`` values rather than an enum, so new kinds of failure
 /// can be added without breaking callers that switch over them.
-public struct DeltaSyncError: Error, Sendable, CustomStringConvertible {
+public struct DeltaSyncError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure, for callers that react differently to each.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Storage: Hashable, Sendable {
