@@ -54,7 +54,7 @@ public enum Patch {
                 let count = try reader.count("copy length", limit: basisBlocks)
                 let (first, overflow) = Int64(nextExpectedBlock).addingReportingOverflow(offset)
                 guard !overflow, first >= 0, count >= 1, Int(first) <= basisBlocks - count else {
-                    throw reader.corrupt("copy of blocks \(first)..<\(first + Int64(count)) is outside the basis's \(basisBlocks) blocks")
+                    throw reader.corrupt("a copy of \(count) blocks from block \(offset) after the previous copy is outside the basis's \(basisBlocks) blocks")
                 }
                 let start = Int(first) * blockSize
                 let stop = min((Int(first) + count) * blockSize, basisSize)
