@@ -155,6 +155,22 @@ import Testing
         #expect(throws: DeltaSyncError.self) { try Manifest(decoding: writer.bytes) }
     }
 
+    @Test func parallelHashingGivesTheSameManifest() throws {
+        var random = SeededGenerator(seed: 41)
+        for index in 0..<300 {
+            try FileTree.write(random.bytes(Int(random.next() % 50_000)), to: tree.file("src/f\(index).bin"))
+        }
+        var single = try TreeScanner(root: tree.path)
+        single.hashingThreads = 1
+        var parallel = try TreeScanner(root: tree.path)
+        parallel.hashingThreads = 4
+        let one = try single.scan()
+        let four = try parallel.scan()
+        #expect(one.manifest == four.manifest)
+        #expect(four.hashedFiles == 303)
+        #expect(four.manifest["src/f7.bin"]?.digest == FileDigest(of: try FileTree.read(tree.file("src/f7.bin"))))
+    }
+
     @Test func ignoredDirectoriesAreNotEntered() throws {
         // An unreadable ignored directory would fail the scan if it were entered.
         try FileTree.makeDirectories(tree.file("logs/private"))

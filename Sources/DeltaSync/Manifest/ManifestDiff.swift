@@ -25,26 +25,36 @@ extension Manifest {
         var oldIndex = 0
         var newIndex = 0
         while oldIndex < old.entries.count || newIndex < entries.count {
-            let before = oldIndex < old.entries.count ? old.entries[oldIndex] : nil
-            let after = newIndex < entries.count ? entries[newIndex] : nil
-            if let before, after == nil || RelativePath.precedes(before.path, after!.path) {
+            guard newIndex < entries.count else {
+                diff.removed.append(contentsOf: old.entries[oldIndex...])
+                break
+            }
+            guard oldIndex < old.entries.count else {
+                diff.added.append(contentsOf: entries[newIndex...])
+                break
+            }
+            let before = old.entries[oldIndex]
+            let after = entries[newIndex]
+            if RelativePath.precedes(before.path, after.path) {
                 diff.removed.append(before)
                 oldIndex += 1
-            } else if let after, before == nil || RelativePath.precedes(after.path, before!.path) {
+                continue
+            }
+            if RelativePath.precedes(after.path, before.path) {
                 diff.added.append(after)
                 newIndex += 1
-            } else if let before, let after {
-                if before.kind != after.kind {
-                    diff.removed.append(before)
-                    diff.added.append(after)
-                } else if !after.hasSameContent(as: before) {
-                    diff.modified.append(after)
-                } else if after.kind != .directory && after.isExecutable != before.isExecutable {
-                    diff.modeChanged.append(after)
-                }
-                oldIndex += 1
-                newIndex += 1
+                continue
             }
+            if before.kind != after.kind {
+                diff.removed.append(before)
+                diff.added.append(after)
+            } else if !after.hasSameContent(as: before) {
+                diff.modified.append(after)
+            } else if after.kind != .directory && after.isExecutable != before.isExecutable {
+                diff.modeChanged.append(after)
+            }
+            oldIndex += 1
+            newIndex += 1
         }
         return diff
     }
