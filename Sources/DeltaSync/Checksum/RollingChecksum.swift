@@ -17,9 +17,11 @@ public struct RollingChecksum: Sendable {
     /// The window length this checksum rolls over.
     public let windowLength: Int
     /// `outgoing[b] = b·M^L`: what the byte leaving the window contributed to the hash.
-    private let outgoing: [UInt64]
+    @usableFromInline let outgoing: [UInt64]
+    @usableFromInline var storedState: UInt64 = 0
+
     /// The full 64-bit state; ``weak`` is its high half.
-    public internal(set) var state: UInt64 = 0
+    @inlinable public var state: UInt64 { storedState }
 
     /// A checksum over windows of `windowLength` bytes.
     public init(windowLength: Int) {
@@ -37,13 +39,14 @@ public struct RollingChecksum: Sendable {
     /// Starts over on `window`, which must be exactly ``windowLength`` bytes.
     public mutating func reset(_ window: UnsafeRawBufferPointer) {
         precondition(window.count == windowLength)
-        state = Self.hash(window)
+        storedState = Self.hash(window)
     }
 
     /// Moves the window one byte on: `outgoing` leaves at the front, `incoming` joins at the back.
-    @inline(__always)
+    /// Inlinable so that callers in other modules roll without a call per byte.
+    @inlinable @inline(__always)
     public mutating func roll(out outgoingByte: UInt8, in incomingByte: UInt8) {
-        state = state &* Self.multiplier &+ (UInt64(incomingByte) &- outgoing[Int(outgoingByte)])
+        storedState = storedState &* Self.multiplier &+ (UInt64(incomingByte) &- outgoing[Int(outgoingByte)])
     }
 
     /// Runs `body` with the outgoing-byte table, for loops that roll without this wrapper.

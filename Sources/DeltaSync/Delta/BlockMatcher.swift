@@ -112,7 +112,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
                     }
                 }
             }
-            checksum.state = state
+            checksum.storedState = state
             position = candidate
             let weak = UInt32(truncatingIfNeeded: state >> 32)
             let bit = BlockIndex.filterBit(weak, shift: filterShift)
