@@ -155,6 +155,16 @@ import Testing
         #expect(throws: DeltaSyncError.self) { try Manifest(decoding: writer.bytes) }
     }
 
+    @Test func aSymlinkedRootIsFollowedButNothingInside() throws {
+        let outer = try TemporaryDirectory()
+        #expect(symlink(tree.path, outer.file("app")) == 0)
+        var direct = try TreeScanner(root: tree.path)
+        var throughLink = try TreeScanner(root: outer.file("app"))
+        #expect(try throughLink.scan().manifest == direct.scan().manifest)
+        var notADirectory = try TreeScanner(root: tree.file("app.py"), ignoreRules: IgnoreRules())
+        #expect(throws: DeltaSyncError.self) { try notADirectory.scan() }
+    }
+
     @Test func parallelHashingGivesTheSameManifest() throws {
         var random = SeededGenerator(seed: 41)
         for index in 0..<300 {

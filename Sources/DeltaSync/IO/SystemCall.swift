@@ -76,6 +76,13 @@ enum SystemCall {
         return result
     }
 
+    /// `stat`, following symlinks: for paths a user names, such as a tree's root.
+    static func statFollowingLinks(_ path: String) throws(DeltaSyncError) -> Glibc.stat {
+        var result = Glibc.stat()
+        _ = try retrying("inspect", path) { fstatat(AT_FDCWD, path, &result, 0) }
+        return result
+    }
+
     static func lstat(_ path: String) throws(DeltaSyncError) -> stat {
         guard let result = try lstatIfPresent(path) else { throw failure("inspect", path, ENOENT) }
         return result

@@ -61,7 +61,8 @@ public struct TreeScanner: Sendable {
         var pending: [Int] = []
         var cachedFiles = 0
         var directories = [""]
-        let rootStatus = try SystemCall.lstat(root)
+        // The root itself may be a symlink (a user names it); entries inside it are never followed.
+        let rootStatus = try SystemCall.statFollowingLinks(root)
         guard rootStatus.st_mode & S_IFMT == S_IFDIR else {
             throw DeltaSyncError(.invalidArgument, "\(root) is not a directory")
         }

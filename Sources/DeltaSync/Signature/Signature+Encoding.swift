@@ -35,11 +35,11 @@ extension Signature {
 
     /// Decodes a signature, checking every field; `maximumFileSize` bounds what a hostile header may claim.
     public init(decoding bytes: [UInt8], maximumFileSize: Int = 1 << 44) throws(DeltaSyncError) {
-        try self.init(reading: MemorySource(bytes), maximumFileSize: maximumFileSize)
+        try self.init(decoding: MemorySource(bytes), maximumFileSize: maximumFileSize)
     }
 
     /// Decodes a signature from a stream; the stream must end where the signature does.
-    public init(reading source: some ByteSource, maximumFileSize: Int = 1 << 44) throws(DeltaSyncError) {
+    public init(decoding source: some ByteSource, maximumFileSize: Int = 1 << 44) throws(DeltaSyncError) {
         var reader = ByteReader(source, what: "signature")
         try reader.header(magic: Self.magic, version: Self.version, hint: "make one with `fastpush signature OLD SIG`")
         let blockSize = try reader.count("block size", limit: SignatureParameters.maximumBlockSize)

@@ -13,7 +13,7 @@ struct DeltaCommand: ParsableCommand {
     @Flag(help: "Print what was written.") var stats = false
 
     func run() throws {
-        let basis = try DeltaSync.Signature(reading: FileReader(path: signature))
+        let basis = try DeltaSync.Signature(decoding: FileReader(path: signature))
         let summary = try Delta.make(
             signature: basis, newFile: new, deltaFile: delta, compressLiterals: !noCompression)
         if stats {
