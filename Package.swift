@@ -16,6 +16,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
@@ -26,12 +28,19 @@ let package = Package(
             dependencies: ["DeltaSync", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictness
         ),
-        .executableTarget(name: "Controller", dependencies: ["DeltaSync"], swiftSettings: strictness),
+        .executableTarget(
+            name: "Controller",
+            dependencies: [
+                "DeltaSync", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictness
+        ),
         .testTarget(
             name: "DeltaSyncTests",
             dependencies: ["DeltaSync", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strictness
         ),
         .testTarget(name: "PluginTests", dependencies: ["Plugin", "DeltaSync"], swiftSettings: strictness),
+        .testTarget(name: "ControllerTests", dependencies: ["Controller", "DeltaSync"], swiftSettings: strictness),
     ]
 )
