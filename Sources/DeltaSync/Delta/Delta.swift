@@ -40,4 +40,14 @@ public enum Delta {
         try output.commit()
         return summary
     }
+
+    /// The basis size a delta was made for, read from its header: 0 for a delta that rebuilds a file from
+    /// nothing (a whole upload).
+    public static func basisSize(of delta: [UInt8]) throws(DeltaSyncError) -> Int {
+        var reader = ByteReader(MemorySource(delta), what: "delta", bufferSize: 64)
+        try reader.header(
+            magic: DeltaFormat.magic, version: DeltaFormat.version, hint: "make one with `fastpush delta SIG NEW DELTA`")
+        _ = try reader.count("block size", limit: SignatureParameters.maximumBlockSize)
+        return try reader.count("basis size", limit: Int.max)
+    }
 }

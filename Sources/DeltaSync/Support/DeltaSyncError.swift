@@ -7,7 +7,7 @@ public struct DeltaSyncError: Error, Sendable, Equatable, CustomStringConvertibl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Storage: Hashable, Sendable {
             case io, truncated, corrupt, unsupported, limitExceeded, digestMismatch, basisMismatch, invalidArgument,
-                invalidPath
+                invalidPath, conflict
         }
         let storage: Storage
 
@@ -29,6 +29,8 @@ public struct DeltaSyncError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let invalidArgument = Code(storage: .invalidArgument)
         /// A path is absolute, escapes its root, or is otherwise unsafe.
         public static let invalidPath = Code(storage: .invalidPath)
+        /// What is on disk is not what a push expected to replace; nothing was changed.
+        public static let conflict = Code(storage: .conflict)
 
         public var description: String { "\(storage)" }
     }

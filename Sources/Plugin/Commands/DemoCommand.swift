@@ -1,6 +1,6 @@
 import ArgumentParser
 import DeltaSync
-import Glibc
+
 
 /// `fastpush demo`: a push from an app directory to a "deployed" copy, through the engine, on this machine.
 ///
@@ -30,71 +30,27 @@ struct DemoCommand: ParsableCommand {
         var remote = try TreeScanner(root: deployed)
         let before = try remote.scan().manifest
         let after = try local.scan().manifest
-        let changes = after.diff(from: before)
-        var sent = 0
-        var whole = 0
-        for entry in changes.added {
-            let cost = try LocalPush.create(entry, from: app, into: deployed)
-            sent += cost
-            whole += cost
-            print("[NEW]  \(entry.path)\(entry.kind == .directory ? "/" : "") (\(ByteCount(cost)))")
-        }
-        for entry in changes.modified {
-            let summary = try LocalPush.patch(entry, from: app, into: deployed)
-            sent += summary.encodedSize
-            whole += entry.size
-            print("[MOD]  \(entry.path) (delta \(ByteCount(summary.encodedSize)) of \(ByteCount(entry.size)))")
-        }
-        for entry in changes.modeChanged {
-            try LocalPush.setMode(entry, in: deployed)
-            print("[MODE] \(entry.path) (now \(entry.isExecutable ? "executable" : "not executable"))")
-        }
-        for entry in changes.removed.reversed() {
-            try FileTree.removeRecursively(deployed + "/" + entry.path)
-            print("[DEL]  \(entry.path)")
-        }
-        let result = try remote.scan().manifest
-        print("\n\(changes.count) changes; sent \(ByteCount(sent)) instead of \(ByteCount(whole)) for the changed files whole")
-        print("and \(ByteCount(after.totalFileSize)) for the whole app (a full upload)")
-        guard result.rootDigest == after.rootDigest else {
-            throw ValidationError("the deployed copy does not match the app after the push (root \(result.rootDigest.short)… vs \(after.rootDigest.short)…)")
+
+        // The deployed side signs the files that differ; the app side plans a bundle of deltas against
+        // those signatures; the deployed side checks and applies the bundle as one batch.
+        let changed = after.diff(from: before).modified.filter { $0.kind == .file }
+        var signatures: [String: DeltaSync.Signature] = [:]
+        for entry in changed { signatures[entry.path] = try DeltaSync.Signature(file: deployed + "/" + entry.path) }
+        let signatureBytes = signatures.values.reduce(0) { $0 + $1.encodedSize }
+        let plan = try PushPlanner(localRoot: app).plan(local: after, remote: before, signatures: signatures)
+        let bundle = plan.bundle.encoded()
+        let result = try BundleApplier(root: deployed).apply(PushBundle(decoding: bundle))
+
+        for item in plan.items { print(PushLine(item)) }
+        let wholeFiles = plan.items.filter { $0.change != .deleted }.reduce(0) { $0 + $1.fileSize }
+        print("\n\(plan.items.count) changes in one bundle of \(ByteCount(bundle.count)) (+ \(ByteCount(signatureBytes)) of signatures);")
+        print("the changed files whole are \(ByteCount(wholeFiles)), the whole app \(ByteCount(after.totalFileSize))")
+        print("applied as one batch: \(result.entries.count) changes, \(ByteCount(result.bytesWritten)) written")
+        let check = try remote.scan().manifest
+        guard check.rootDigest == after.rootDigest else {
+            throw ValidationError("the deployed copy does not match the app after the push (root \(check.rootDigest.short)… vs \(after.rootDigest.short)…)")
         }
         print("deployed copy matches the app: root digest \(after.rootDigest.hex)")
     }
 }
 
-/// Applies one manifest change from an app directory to a deployed copy, the way a push would.
-enum LocalPush {
-    /// Creates `entry` in `target`; returns the bytes it cost.
-    static func create(_ entry: ManifestEntry, from source: String, into target: String) throws -> Int {
-        let path = target + "/" + entry.path
-        switch entry.kind {
-        case .directory:
-            try FileTree.makeDirectories(path, mode: entry.mode)
-            return 0
-        case .symlink:
-            guard symlink(entry.symlinkTarget ?? "", path) == 0 else { throw ValidationError("cannot create \(path)") }
-            return entry.size
-        case .file:
-            let bytes = try FileTree.read(source + "/" + entry.path)
-            try FileTree.write(bytes, to: path, mode: entry.mode)
-            return bytes.count
-        }
-    }
-
-    /// Brings the deployed copy of `entry` up to date through a signature and a delta.
-    static func patch(_ entry: ManifestEntry, from source: String, into target: String) throws -> DeltaSummary {
-        let deployed = target + "/" + entry.path
-        let signature = try DeltaSync.Signature(file: deployed)
-        let (summary, delta) = try Delta.make(
-            signature: signature, from: FileReader(path: source + "/" + entry.path), to: MemorySink())
-        _ = try Patch.apply(basisFile: deployed, delta: MemorySource(delta.bytes), outputFile: deployed, mode: entry.mode)
-        return summary
-    }
-
-    static func setMode(_ entry: ManifestEntry, in target: String) throws {
-        guard chmod(target + "/" + entry.path, mode_t(entry.mode)) == 0 else {
-            throw ValidationError("cannot change the mode of \(entry.path)")
-        }
-    }
-}

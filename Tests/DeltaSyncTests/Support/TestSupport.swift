@@ -15,6 +15,12 @@ struct SeededGenerator: RandomNumberGenerator {
         return z ^ (z >> 31)
     }
 
+    /// `count` bytes from a fresh generator seeded with `seed`: the same bytes every time.
+    static func bytes(seed: UInt64, count: Int) -> [UInt8] {
+        var generator = SeededGenerator(seed: seed)
+        return generator.bytes(count)
+    }
+
     mutating func bytes(_ count: Int) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
         var index = 0

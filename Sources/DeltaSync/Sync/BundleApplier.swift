@@ -1,0 +1,233 @@
+import Glibc
+
+/// Applies a ``PushBundle`` to a directory as one batch: every change becomes visible, or none does.
+///
+/// **Phase 1, check and stage.** Each operation's path must be safe (relative, inside the root, under
+/// real directories, never through a symlink), what is on disk must be what the operation expects
+/// (``EntryState``), and new content is rebuilt and verified (size and XXH3-128) into a private staging
+/// directory inside the root. Nothing in the tree has changed yet; any failure removes the staging
+/// directory and reports the first problem.
+///
+/// **Phase 2, commit.** The list of steps is written to a journal and flushed, then each step runs
+/// (rename staged files into place, keeping hard-linked backups of what they replace). If a step fails,
+/// the steps already done are undone in reverse, leaving the tree as it was. If the process dies
+/// mid-commit, ``recover()`` (run at start-up) undoes the journal's steps the same way.
+///
+/// Pushes must not run concurrently on the same root; the caller serializes them.
+public struct BundleApplier: Sendable {
+    /// Staging directories are named with this prefix at the root; pushes may not touch such paths.
+    public static let stagingPrefix = ".fastpush-staging-"
+
+    /// The directory the bundle's paths are relative to.
+    public let root: String
+    /// The largest file a push may create.
+    public var maximumFileSize: Int
+
+    /// An applier for the tree at `root`.
+    public init(root: String, maximumFileSize: Int = 1 << 34) {
+        self.root = root
+        self.maximumFileSize = maximumFileSize
+    }
+
+    /// Applies `bundle`; with `dryRun`, checks and stages everything but commits nothing.
+    public func apply(_ bundle: PushBundle, dryRun: Bool = false) throws(DeltaSyncError) -> PushResult {
+        let stagingName = Self.stagingPrefix + SystemCall.uniqueSuffix()
+        let staging = root + "/" + stagingName
+        _ = try SystemCall.retrying("create the staging directory", staging) { mkdir(staging, 0o700) }
+        defer { try? FileTree.removeRecursively(staging) }
+
+        var plan = Plan(root: root, maximumFileSize: maximumFileSize, staging: staging)
+        for (index, operation) in bundle.operations.enumerated() {
+            try plan.add(operation, number: index)
+        }
+        var result = PushResult(entries: plan.entries, dryRun: dryRun)
+        if dryRun { return result }
+
+        try FileTree.write(CommitJournal(actions: plan.actions).encoded(), to: staging + "/" + CommitJournal.fileName)
+        var done: [CommitAction] = []
+        do throws(DeltaSyncError) {
+            for action in plan.actions {
+                done.append(action)
+                try action.perform(root: root, staging: staging)
+            }
+        } catch {
+            for action in done.reversed() { action.undo(root: root, staging: staging) }
+            throw DeltaSyncError(error.code, "push not applied, nothing changed: \(error.message)", errno: error.errno)
+        }
+        for directory in Set(plan.actions.map { RelativePath.parent(of: $0.path) }) {
+            AtomicFileWriter.syncDirectory(of: root + "/" + directory + "/.")
+        }
+        result.dryRun = false
+        return result
+    }
+
+    /// Rolls back any commit that was interrupted (its journal is still there) and removes leftover
+    /// staging directories. Returns the number of commits rolled back.
+    @discardableResult
+    public func recover() throws(DeltaSyncError) -> Int {
+        var rolledBack = 0
+        for rawName in try SystemCall.directoryNames(root) {
+            let name = String(decoding: rawName, as: UTF8.self)
+            guard name.hasPrefix(Self.stagingPrefix) else { continue }
+            let staging = root + "/" + name
+            if let journal = try? FileTree.read(staging + "/" + CommitJournal.fileName) {
+                for action in try CommitJournal(decoding: journal).actions.reversed() {
+                    action.undo(root: root, staging: staging)
+                }
+                rolledBack += 1
+            }
+            try FileTree.removeRecursively(staging)
+        }
+        return rolledBack
+    }
+}
+
+/// Phase 1 of a push: the checks, the staged content and the steps to commit.
+private struct Plan {
+    let root: String
+    let maximumFileSize: Int
+    let staging: String
+    /// What each path touched so far will be once the bundle is applied.
+    var overlay: [String: EntryState] = [:]
+    /// Operations seen per path: at most a deletion followed by one creation.
+    var seen: [String: (count: Int, lastWasDelete: Bool)] = [:]
+    var actions: [CommitAction] = []
+    var entries: [PushResult.Entry] = []
+
+    init(root: String, maximumFileSize: Int, staging: String) {
+        self.root = root
+        self.maximumFileSize = maximumFileSize
+        self.staging = staging
+    }
+
+    mutating func add(_ operation: PushOperation, number: Int) throws(DeltaSyncError) {
+        let path = operation.path
+        guard !path.hasPrefix(BundleApplier.stagingPrefix) else {
+            throw DeltaSyncError(.invalidPath, "push refused: \(RelativePath.quoted(path)) is reserved for FastPush's staging")
+        }
+        if let previous = seen[path], previous.count > 1 || !previous.lastWasDelete {
+            throw DeltaSyncError(.invalidArgument, "push refused: \(RelativePath.quoted(path)) appears more than once in the bundle")
+        }
+        seen[path] = ((seen[path]?.count ?? 0) + 1, { if case .delete = operation { true } else { false } }())
+        try checkParents(of: path)
+        let current = try state(of: path)
+        guard current == operation.expected else {
+            throw DeltaSyncError(
+                .conflict,
+                "push refused: \(RelativePath.quoted(path)) changed on the server since your last push (expected \(operation.expected), found \(current)); push again after a fresh scan (--resync)")
+        }
+        let staged = "s\(number)"
+        let backup = "b\(number)"
+        switch operation {
+        case .file(_, let expected, let mode, let delta):
+            // A delta made for an empty basis rebuilds the file from nothing, whatever is there now.
+            let basisSize = try Delta.basisSize(of: delta)
+            let fromNothing = expected == .absent || basisSize == 0
+            let size = try stageFile(path: path, basis: fromNothing ? nil : path, delta: delta, mode: mode, as: staged)
+            actions.append(.place(path: path, staged: staged, backup: expected == .absent ? nil : backup))
+            let digest = try FileDigest(file: staging + "/" + staged)
+            overlay[path] = .file(digest)
+            entries.append(.init(path: path, change: expected == .absent ? .created : .patched, bytesWritten: size))
+        case .directory(_, let mode):
+            actions.append(.makeDirectory(path: path, mode: mode))
+            overlay[path] = .directory
+            entries.append(.init(path: path, change: .directoryCreated, bytesWritten: 0))
+        case .symlink(_, let expected, let target):
+            try checkLinkTarget(target, of: path)
+            _ = try SystemCall.retrying("stage the link", path) { symlink(target, staging + "/" + staged) }
+            actions.append(.place(path: path, staged: staged, backup: expected == .absent ? nil : backup))
+            overlay[path] = .symlink(FileDigest(of: Array(target.utf8)))
+            entries.append(.init(path: path, change: .linked, bytesWritten: 0))
+        case .delete(_, let expected):
+            if expected == .directory { try checkEmptied(path) }
+            actions.append(.remove(path: path, backup: backup))
+            overlay[path] = .absent
+            entries.append(.init(path: path, change: .deleted, bytesWritten: 0))
+        case .mode(_, _, let mode):
+            let status = try SystemCall.lstat(root + "/" + path)
+            actions.append(.changeMode(path: path, from: UInt32(status.st_mode & 0o7777), to: mode))
+            entries.append(.init(path: path, change: .modeChanged, bytesWritten: 0))
+        }
+    }
+
+    /// Every parent must be a real directory, on disk or created earlier in this bundle, never a symlink.
+    func checkParents(of path: String) throws(DeltaSyncError) {
+        var prefix = ""
+        for component in path.split(separator: "/").dropLast() {
+            prefix = RelativePath.join(prefix, String(component))
+            switch try state(of: prefix) {
+            case .directory: continue
+            case .absent:
+                throw DeltaSyncError(.conflict, "push refused: the directory \(RelativePath.quoted(prefix)) for \(RelativePath.quoted(path)) does not exist on the server")
+            case .symlink:
+                throw DeltaSyncError(.invalidPath, "push refused: \(RelativePath.quoted(path)) would be written through the symlink \(RelativePath.quoted(prefix))")
+            case .file:
+                throw DeltaSyncError(.conflict, "push refused: \(RelativePath.quoted(prefix)) is a file, not the directory \(RelativePath.quoted(path)) needs")
+            }
+        }
+    }
+
+    /// What is at `path` once the bundle's earlier operations are applied.
+    func state(of path: String) throws(DeltaSyncError) -> EntryState {
+        if let planned = overlay[path] { return planned }
+        let absolute = root + "/" + path
+        guard let status = try SystemCall.lstatIfPresent(absolute) else { return .absent }
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: return .file(try FileDigest(file: absolute))
+        case S_IFDIR: return .directory
+        case S_IFLNK: return .symlink(FileDigest(of: try SystemCall.readlink(absolute)))
+        default:
+            throw DeltaSyncError(.conflict, "push refused: \(RelativePath.quoted(path)) is a special file on the server (a socket, FIFO or device)")
+        }
+    }
+
+    /// Rebuilds a file into the staging directory and verifies it; returns its size.
+    func stageFile(path: String, basis: String?, delta: [UInt8], mode: UInt32, as staged: String) throws(DeltaSyncError)
+        -> Int
+    {
+        var output = try AtomicFileWriter(path: staging + "/" + staged, mode: mode)
+        do throws(DeltaSyncError) {
+            let summary: DeltaSummary
+            if let basis {
+                summary = try Patch.apply(
+                    basis: try FileReader(path: root + "/" + basis), delta: MemorySource(delta), to: &output,
+                    maximumTargetSize: maximumFileSize)
+            } else {
+                summary = try Patch.apply(
+                    basis: MemorySource([]), delta: MemorySource(delta), to: &output, maximumTargetSize: maximumFileSize)
+            }
+            try output.commit()
+            return summary.targetSize
+        } catch {
+            output.discard()
+            throw DeltaSyncError(error.code, "push refused: \(RelativePath.quoted(path)): \(error.message)", errno: error.errno)
+        }
+    }
+
+    /// A link may point only inside the app: a relative target that never climbs above the root.
+    func checkLinkTarget(_ target: String, of path: String) throws(DeltaSyncError) {
+        var depth = path.split(separator: "/").count - 1
+        guard !target.isEmpty, !target.hasPrefix("/") else {
+            throw DeltaSyncError(.invalidPath, "push refused: the link \(RelativePath.quoted(path)) must point inside the app, not to \(RelativePath.quoted(target))")
+        }
+        for component in target.split(separator: "/", omittingEmptySubsequences: true) {
+            if component == ".." { depth -= 1 } else if component != "." { depth += 1 }
+            if depth < 0 {
+                throw DeltaSyncError(.invalidPath, "push refused: the link \(RelativePath.quoted(path)) -> \(RelativePath.quoted(target)) leads outside the app")
+            }
+        }
+    }
+
+    /// A directory may be deleted only when the bundle has already deleted everything in it.
+    func checkEmptied(_ path: String) throws(DeltaSyncError) {
+        for rawName in try SystemCall.directoryNames(root + "/" + path) {
+            let child = RelativePath.join(path, String(decoding: rawName, as: UTF8.self))
+            if overlay[child] != .absent {
+                throw DeltaSyncError(.conflict, "push refused: cannot delete the directory \(RelativePath.quoted(path)): it still holds \(RelativePath.quoted(child)) on the server")
+            }
+        }
+        if overlay.contains(where: { $0.key.hasPrefix(path + "/") && $0.value != .absent }) {
+            throw DeltaSyncError(.invalidArgument, "push refused: the bundle creates entries inside \(RelativePath.quoted(path)) and then deletes it")
+        }
+    }
+}
