@@ -43,7 +43,7 @@ import Testing
 
     @Test func statCacheSkipsUnchangedFilesAndCatchesChangedOnes() throws {
         // The files were just written: let the cache trust anything changed before the scan began.
-        var cache = StatCache()
+        var cache = StatCache<FileDigest>()
         cache.racyInterval = 0
         var scanner = try TreeScanner(root: tree.path, cache: cache)
         let first = try scanner.scan()

@@ -81,6 +81,13 @@ import Testing
         #expect(try SystemCall.lstat(directory.file("large")).st_mode & 0o7777 == 0o600)
     }
 
+    @Test func theLongestAllowedNameCanBeWritten() throws {
+        // The temporary name must not grow with the target's, or a 255-byte name could not be written.
+        let name = String(repeating: "n", count: 252) + ".py"
+        try FileTree.write(new, to: directory.file(name))
+        #expect(try FileTree.read(directory.file(name)) == new)
+    }
+
     @Test func missingFilesGiveClearErrors() throws {
         let delta = try makeDelta()
         #expect {

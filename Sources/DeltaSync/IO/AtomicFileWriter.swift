@@ -28,8 +28,8 @@ public final class AtomicFileWriter: ByteSink {
         self.path = path
         self.mode = mode
         self.durable = durable
-        let (directory, name) = Self.split(path)
-        temporaryPath = "\(directory)/.\(name).fastpush-\(SystemCall.uniqueSuffix()).tmp"
+        // Not derived from the target's name: a 255-byte name plus a suffix would exceed NAME_MAX.
+        temporaryPath = "\(Self.split(path).directory)/.fastpush-\(SystemCall.uniqueSuffix()).tmp"
         descriptor = try SystemCall.open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL, mode: 0o600)
         buffer.reserveCapacity(Self.bufferLimit)
     }

@@ -1,17 +1,17 @@
-import Glibc
+package import Glibc
 import Synchronization
 
 /// Every system call DeltaSync makes, in one place: `EINTR` is retried and a failure becomes a
 /// ``DeltaSyncError`` that names the operation and the path.
-enum SystemCall {
-    static func failure(_ operation: String, _ path: String, _ code: Int32 = Glibc.errno) -> DeltaSyncError {
+package enum SystemCall {
+    package static func failure(_ operation: String, _ path: String, _ code: Int32 = Glibc.errno) -> DeltaSyncError {
         let reason = String(cString: strerror(code))
         return DeltaSyncError(.io, "cannot \(operation) \(path): \(reason)", errno: code)
     }
 
     /// Runs `body` until it stops failing with `EINTR`; throws on any other failure (a negative result).
     @inline(__always)
-    static func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ body: () -> T) throws(DeltaSyncError)
+    package static func retrying<T: BinaryInteger>(_ operation: String, _ path: String, _ body: () -> T) throws(DeltaSyncError)
         -> T
     {
         while true {
@@ -21,27 +21,27 @@ enum SystemCall {
         }
     }
 
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(DeltaSyncError) -> Int32 {
+    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(DeltaSyncError) -> Int32 {
         try retrying("open", path) { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
-    static func close(_ fd: Int32) {
+    package static func close(_ fd: Int32) {
         // close must not be retried on EINTR on Linux: the descriptor is released either way.
         _ = Glibc.close(fd)
     }
 
-    static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, path: String) throws(DeltaSyncError) -> Int {
+    package static func read(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, path: String) throws(DeltaSyncError) -> Int {
         try retrying("read", path) { Glibc.read(fd, buffer.baseAddress, buffer.count) }
     }
 
-    static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, offset: Int, path: String)
+    package static func pread(_ fd: Int32, _ buffer: UnsafeMutableRawBufferPointer, offset: Int, path: String)
         throws(DeltaSyncError) -> Int
     {
         try retrying("read", path) { Glibc.pread(fd, buffer.baseAddress, buffer.count, off_t(offset)) }
     }
 
     /// Writes all of `bytes`, continuing after short writes.
-    static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(DeltaSyncError) {
+    package static func writeAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, path: String) throws(DeltaSyncError) {
         var offset = 0
         while offset < bytes.count {
             let written = try retrying("write", path) {
@@ -51,22 +51,22 @@ enum SystemCall {
         }
     }
 
-    static func fsync(_ fd: Int32, path: String) throws(DeltaSyncError) {
+    package static func fsync(_ fd: Int32, path: String) throws(DeltaSyncError) {
         _ = try retrying("flush to disk", path) { Glibc.fsync(fd) }
     }
 
-    static func fchmod(_ fd: Int32, _ mode: mode_t, path: String) throws(DeltaSyncError) {
+    package static func fchmod(_ fd: Int32, _ mode: mode_t, path: String) throws(DeltaSyncError) {
         _ = try retrying("set the mode of", path) { Glibc.fchmod(fd, mode) }
     }
 
-    static func fstat(_ fd: Int32, path: String) throws(DeltaSyncError) -> stat {
+    package static func fstat(_ fd: Int32, path: String) throws(DeltaSyncError) -> stat {
         var result = stat()
         _ = try retrying("inspect", path) { Glibc.fstat(fd, &result) }
         return result
     }
 
     /// `lstat`, or `nil` when nothing exists at `path`.
-    static func lstatIfPresent(_ path: String) throws(DeltaSyncError) -> stat? {
+    package static func lstatIfPresent(_ path: String) throws(DeltaSyncError) -> stat? {
         var result = stat()
         while Glibc.lstat(path, &result) != 0 {
             let code = Glibc.errno
@@ -77,26 +77,26 @@ enum SystemCall {
     }
 
     /// `stat`, following symlinks: for paths a user names, such as a tree's root.
-    static func statFollowingLinks(_ path: String) throws(DeltaSyncError) -> Glibc.stat {
+    package static func statFollowingLinks(_ path: String) throws(DeltaSyncError) -> Glibc.stat {
         var result = Glibc.stat()
         _ = try retrying("inspect", path) { fstatat(AT_FDCWD, path, &result, 0) }
         return result
     }
 
-    static func lstat(_ path: String) throws(DeltaSyncError) -> stat {
+    package static func lstat(_ path: String) throws(DeltaSyncError) -> stat {
         guard let result = try lstatIfPresent(path) else { throw failure("inspect", path, ENOENT) }
         return result
     }
 
-    static func rename(_ from: String, _ to: String) throws(DeltaSyncError) {
+    package static func rename(_ from: String, _ to: String) throws(DeltaSyncError) {
         _ = try retrying("rename \(from) to", to) { Glibc.rename(from, to) }
     }
 
-    static func unlink(_ path: String) {
+    package static func unlink(_ path: String) {
         _ = Glibc.unlink(path)
     }
 
-    static func readlink(_ path: String) throws(DeltaSyncError) -> [UInt8] {
+    package static func readlink(_ path: String) throws(DeltaSyncError) -> [UInt8] {
         var capacity = 256
         while true {
             var buffer = [UInt8](repeating: 0, count: capacity)
@@ -109,7 +109,7 @@ enum SystemCall {
     }
 
     /// The names in a directory, without `.` and `..`, as raw bytes (Linux names need not be UTF-8).
-    static func directoryNames(_ path: String) throws(DeltaSyncError) -> [[UInt8]] {
+    package static func directoryNames(_ path: String) throws(DeltaSyncError) -> [[UInt8]] {
         guard let directory = Glibc.opendir(path) else { throw failure("list", path) }
         defer { Glibc.closedir(directory) }
         var names: [[UInt8]] = []
@@ -127,8 +127,20 @@ enum SystemCall {
         }
     }
 
+    /// The real-time clock, in nanoseconds since 1970.
+    package static func now() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return nanoseconds(time)
+    }
+
+    /// A `timespec` (as `stat` reports times) in nanoseconds.
+    package static func nanoseconds(_ time: timespec) -> Int64 {
+        Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
+    }
+
     /// A process-unique suffix for temporary names: pid, time and a counter.
-    static func uniqueSuffix() -> String {
+    package static func uniqueSuffix() -> String {
         var now = timespec()
         clock_gettime(CLOCK_REALTIME, &now)
         let serial = temporaryCounter.wrappingAdd(1, ordering: .relaxed).newValue

@@ -1,3 +1,5 @@
+package import Glibc
+
 /// Remembers the digests of files by their `stat` identity, so a scan re-hashes only files that changed.
 ///
 /// A digest is reused only when device, inode, size, modification time and change time (all in
@@ -5,13 +7,29 @@
 /// hashed it is not remembered: a later write in the same timestamp tick could leave its times unchanged
 /// (git's "racy" problem), so such files are hashed again next time. The change time is the one to
 /// check: every write moves it, and nothing but the clock can set it.
-public struct StatCache: Sendable {
-    struct Identity: Hashable, Sendable {
+public struct StatCache<Digest: Hashable & Sendable>: Sendable {
+    /// The `stat` fields that must be unchanged for a digest to be reused.
+    package struct Identity: Hashable, Sendable {
         var device: UInt64
         var inode: UInt64
         var size: Int
         var modificationTime: Int64
         var changeTime: Int64
+
+        package init(device: UInt64, inode: UInt64, size: Int, modificationTime: Int64, changeTime: Int64) {
+            self.device = device
+            self.inode = inode
+            self.size = size
+            self.modificationTime = modificationTime
+            self.changeTime = changeTime
+        }
+
+        /// The identity `lstat` or `fstat` reported.
+        package init(_ status: stat) {
+            self.init(
+                device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int(status.st_size),
+                modificationTime: SystemCall.nanoseconds(status.st_mtim), changeTime: SystemCall.nanoseconds(status.st_ctim))
+        }
     }
 
     /// Files changed this recently (nanoseconds) before a scan are not cached by it. The default, two
@@ -19,7 +37,7 @@ public struct StatCache: Sendable {
     /// use less.
     public var racyInterval: Int64 = 2_000_000_000
 
-    private var entries: [String: (identity: Identity, digest: FileDigest)] = [:]
+    private var entries: [String: (identity: Identity, digest: Digest)] = [:]
 
     /// An empty cache.
     public init() {}
@@ -27,12 +45,12 @@ public struct StatCache: Sendable {
     /// The number of remembered files.
     public var count: Int { entries.count }
 
-    func digest(for path: String, identity: Identity) -> FileDigest? {
+    package func digest(for path: String, identity: Identity) -> Digest? {
         guard let cached = entries[path], cached.identity == identity else { return nil }
         return cached.digest
     }
 
-    mutating func remember(_ path: String, identity: Identity, digest: FileDigest, scanStart: Int64) {
+    package mutating func remember(_ path: String, identity: Identity, digest: Digest, scanStart: Int64) {
         if identity.changeTime < scanStart - racyInterval {
             entries[path] = (identity, digest)
         } else {
@@ -40,7 +58,7 @@ public struct StatCache: Sendable {
         }
     }
 
-    mutating func keepOnly(_ paths: Set<String>) {
+    package mutating func keepOnly(_ paths: Set<String>) {
         entries = entries.filter { paths.contains($0.key) }
     }
 }

@@ -14,12 +14,12 @@ public struct TreeScanner: Sendable {
     /// What to leave out.
     public var ignoreRules: IgnoreRules
     /// Digests from earlier scans; updated by each scan.
-    public var cache: StatCache
+    public var cache: StatCache<FileDigest>
     /// How many threads hash files (default: the number of online cores).
     public var hashingThreads: Int
 
     /// A scanner of `root` with the given rules (default: the root's `.cfignore` and the cf CLI defaults).
-    public init(root: String, ignoreRules: IgnoreRules? = nil, cache: StatCache = StatCache()) throws(DeltaSyncError) {
+    public init(root: String, ignoreRules: IgnoreRules? = nil, cache: StatCache<FileDigest> = StatCache()) throws(DeltaSyncError) {
         self.root = root
         if let ignoreRules {
             self.ignoreRules = ignoreRules
@@ -54,9 +54,9 @@ public struct TreeScanner: Sendable {
 
     /// Scans the tree now.
     public mutating func scan() throws(DeltaSyncError) -> ScanResult {
-        let scanStart = Self.now()
+        let scanStart = SystemCall.now()
         var entries: [ManifestEntry] = []
-        var identities: [StatCache.Identity?] = []
+        var identities: [StatCache<FileDigest>.Identity?] = []
         var skipped: [SkippedEntry] = []
         var pending: [Int] = []
         var cachedFiles = 0
@@ -84,7 +84,7 @@ public struct TreeScanner: Sendable {
                     continue
                 }
                 let mode = UInt32(status.st_mode & 0o7777)
-                let modified = Self.nanoseconds(status.st_mtim)
+                let modified = SystemCall.nanoseconds(status.st_mtim)
                 switch type {
                 case S_IFDIR:
                     entries.append(ManifestEntry(path: path, kind: .directory, mode: mode, modificationTime: modified))
@@ -102,9 +102,7 @@ public struct TreeScanner: Sendable {
                             symlinkTarget: text))
                     identities.append(nil)
                 case S_IFREG:
-                    let identity = StatCache.Identity(
-                        device: UInt64(status.st_dev), inode: UInt64(status.st_ino), size: Int(status.st_size),
-                        modificationTime: modified, changeTime: Self.nanoseconds(status.st_ctim))
+                    let identity = StatCache<FileDigest>.Identity(status)
                     let cached = cache.digest(for: path, identity: identity)
                     if cached != nil { cachedFiles += 1 } else { pending.append(entries.count) }
                     entries.append(
@@ -174,16 +172,6 @@ public struct TreeScanner: Sendable {
         let collected = Array(results)
         _ = results.deinitialize()
         return collected
-    }
-
-    static func nanoseconds(_ time: timespec) -> Int64 {
-        Int64(time.tv_sec) * 1_000_000_000 + Int64(time.tv_nsec)
-    }
-
-    static func now() -> Int64 {
-        var time = timespec()
-        clock_gettime(CLOCK_REALTIME, &time)
-        return nanoseconds(time)
     }
 }
 

@@ -1,0 +1,188 @@
+import DeltaSync
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+
+/// The routes under the base path: the v2 sync protocol (`/v2/...`) and the original controller's API
+/// (`/files`, `/restart`, `/status`), all behind ``ControlAuthMiddleware``.
+///
+/// v2 routes (bodies and answers are documented in docs/CONTROLLER.md):
+/// - `GET  v2/manifest`: the app's manifest (binary); `If-None-Match: "<root digest>"` answers 304 when
+///   nothing changed, so "is there anything to push" costs one small request.
+/// - `POST v2/signatures`: signatures of the newline-separated paths in the body.
+/// - `POST v2/push[?dry_run=true]`: apply a push bundle as one batch; restart when the rules say so.
+/// - `GET  v2/status`: the backend, the last push, the root digest and the container's identity.
+struct ControlAPI: Sendable {
+    let config: ControllerConfig
+    let pushes: PushService
+    let backend: BackendSupervisor
+    let legacy: LegacyFileAPI
+    let identity: ContainerIdentity
+
+    func register(on router: Router<ControllerRequestContext>, token: String?, openWithoutToken: Bool) {
+        let group = router.group(RouterPath(config.basePath))
+            .add(
+                middleware: ControlAuthMiddleware<ControllerRequestContext>(
+                    token: token, openWithoutToken: openWithoutToken))
+        group.get("v2/manifest") { request, _ in try await manifest(request) }
+        group.post("v2/signatures") { request, _ in try await signatures(request) }
+        group.post("v2/push") { request, _ in try await push(request) }
+        group.get("v2/status") { _, _ in try await status() }
+        group.get("files") { _, _ in try await legacyList() }
+        group.put("files") { request, _ in try await legacyUpload(request) }
+        group.post("restart") { _, _ in try await legacyRestart() }
+        group.get("status") { _, _ in await legacyStatus() }
+    }
+
+    // MARK: v2
+
+    func manifest(_ request: Request) async throws -> Response {
+        let manifest = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }
+        let tag = "\"\(manifest.rootDigest.hex)\""
+        if request.headers[.ifNoneMatch] == tag {
+            return Response(status: .notModified, headers: [.eTag: tag])
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/octet-stream", .eTag: tag],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.encoded())))
+    }
+
+    func signatures(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: 4 << 20)
+        let paths = String(buffer: body).split(separator: "\n").map(String.init)
+        let found = try await mapped { () throws(DeltaSyncError) in try await pushes.signatures(for: paths) }
+        var writer = ByteWriter()
+        for (path, signature) in found {
+            writer.lengthPrefixed(Array(path.utf8))
+            writer.lengthPrefixed(signature.encoded())
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "application/octet-stream"],
+            body: ResponseBody(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+    }
+
+    func push(_ request: Request) async throws -> Response {
+        let dryRun = request.uri.queryParameters.get("dry_run").map { $0 == "true" || $0 == "1" } ?? false
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: config.maxPushBytes)
+        } catch {
+            return Self.error(
+                .contentTooLarge,
+                "the push is larger than max_push_bytes (\(config.maxPushBytes) bytes); raise it in the controller's configuration or push fewer files at once"
+            )
+        }
+        let received = body.readableBytes
+        let result = try await mapped { () throws(DeltaSyncError) in
+            let bundle = try PushBundle(decoding: Array(buffer: body))
+            for operation in bundle.operations where !isInBackendDirectories(operation.path) {
+                throw DeltaSyncError(
+                    .invalidPath,
+                    "push refused: \(RelativePath.quoted(operation.path)) is outside backend_dirs (\(config.backendDirectories.map { $0.isEmpty ? "./" : $0 }.joined(separator: " ")))"
+                )
+            }
+            return try await pushes.apply(bundle, dryRun: dryRun)
+        }
+        let reasons = result.paths.filter { config.restartRule.needsRestart(path: $0) }
+            .map { "\($0) matches restart_regex \(config.restartRule.restartPattern)" }
+        var answer = PushAnswer(result: result, bytesReceived: received, restart: !reasons.isEmpty, reasons: reasons)
+        if !dryRun {
+            if answer.restart {
+                do {
+                    let report = try await backend.restart()
+                    answer.backendReady = report.readiness == .ready
+                    answer.backendReadyAfterMilliseconds = Int(report.elapsed / .milliseconds(1))
+                    if report.readiness != .ready { answer.backendProblem = "\(report.readiness)" }
+                } catch {
+                    answer.backendReady = false
+                    answer.backendProblem = error.message
+                }
+                if answer.backendReady != true { answer.recentOutput = Array(backend.recentOutput().suffix(20)) }
+            }
+            answer.rootDigest = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }.rootDigest
+                .hex
+            await pushes.record(
+                .init(
+                    finishedAt: Int64(Date().timeIntervalSince1970), files: result.entries.count,
+                    bytesWritten: result.bytesWritten, bytesReceived: received, restarted: answer.restart,
+                    reasons: reasons))
+        }
+        return Self.json(answer)
+    }
+
+    func status() async throws -> Response {
+        let snapshot = await backend.snapshot()
+        let root = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }.rootDigest.hex
+        return Self.json(
+            StatusAnswer(
+                backend: .init(snapshot), lastPush: await pushes.lastPush, rootDigest: root, container: identity,
+                recentOutput: backend.recentOutput()))
+    }
+
+    /// Pushes may change only what lies in one of `backend_dirs` ("" is the whole app).
+    func isInBackendDirectories(_ path: String) -> Bool {
+        config.backendDirectories.contains { directory in
+            directory.isEmpty || path == directory || path.hasPrefix(directory + "/")
+        }
+    }
+
+    // MARK: The original API
+
+    func legacyList() async throws -> Response {
+        let body = try legacyMapped { () throws(ControllerError) in try legacy.listingBody() }
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    func legacyUpload(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: config.maxPushBytes)
+        let result = try legacyMapped { () throws(ControllerError) in
+            try legacy.apply(try legacy.decodeUpload(Array(buffer: body)))
+        }
+        if result.needsRestart { _ = try? await backend.restart() }
+        return Self.json(["Health": result.health])
+    }
+
+    func legacyRestart() async throws -> Response {
+        Task { _ = try? await backend.restart() }
+        return Self.json(["Health": "Restarting"])
+    }
+
+    func legacyStatus() async -> Response {
+        let running = await backend.snapshot().state == .running
+        return Self.json(["Health": running ? "Running" : "Not-Running"])
+    }
+
+    // MARK: Answers
+
+    /// Runs an engine call, turning its error into an HTTP error whose body says what was wrong.
+    private func mapped<T>(_ body: () async throws(DeltaSyncError) -> T) async throws -> T {
+        do { return try await body() } catch {
+            let status: HTTPResponse.Status =
+                switch error.code {
+                case .conflict: .conflict
+                case .limitExceeded: .contentTooLarge
+                case .io: .internalServerError
+                default: .badRequest
+                }
+            throw HTTPError(status, message: error.message)
+        }
+    }
+
+    private func legacyMapped<T>(_ body: () throws(ControllerError) -> T) throws -> T {
+        do { return try body() } catch { throw HTTPError(.badRequest, message: error.description) }
+    }
+
+    static func json(_ value: some Encodable) -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        ReverseProxy.failure(status, message)
+    }
+}

@@ -1,0 +1,60 @@
+import AsyncHTTPClient
+import DeltaSync
+import Hummingbird
+import NIOPosix
+
+/// Assembles the controller: the backend supervisor, the push service, the control routes and the proxy,
+/// served by one Hummingbird application.
+struct ControllerServer: Sendable {
+    let config: ControllerConfig
+    /// The app directory: what pushes change and the backend runs in.
+    let root: String
+    let backend: BackendSupervisor
+    let pushes: PushService
+    let client: HTTPClient
+
+    /// Everything the controller serves, for `config` in the app directory `root`.
+    init(config: ControllerConfig, root: String, environment: [String: String]) throws {
+        self.config = config
+        self.root = root
+        backend = BackendSupervisor(
+            configuration: .init(
+                command: config.backendCommand, workingDirectory: root, backendPort: UInt16(config.backendPort),
+                environment: environment, gracePeriod: config.gracePeriod,
+                restartPolicy: .init(restartsOnCrash: config.restartOnCrash)))
+        pushes = try PushService(root: root, maximumFileSize: config.maxPushBytes * 8)
+        var clientConfiguration = HTTPClient.Configuration()
+        clientConfiguration.decompression = .disabled
+        clientConfiguration.redirectConfiguration = .disallow
+        clientConfiguration.connectionPool = .init(
+            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+    }
+
+    /// The application; `onServerRunning` receives the bound port (tests bind port 0).
+    func makeApplication(
+        environment: [String: String], onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let token = config.token ?? LegacyFileAPI.legacyToken(config: config, environment: environment)
+        let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.bindAddress)
+        if token == nil {
+            ControllerLog.warning(
+                loopback
+                    ? "no control token is configured; the control API is open on loopback only"
+                    : "no control token is configured, so control requests are refused; set FASTPUSH_TOKEN")
+        }
+        let router = Router(context: ControllerRequestContext.self)
+        ControlAPI(
+            config: config, pushes: pushes, backend: backend, legacy: LegacyFileAPI(config: config, appRoot: root),
+            identity: ContainerIdentity(environment: environment)
+        ).register(on: router, token: token, openWithoutToken: loopback)
+        let backend = self.backend
+        let proxy = ReverseProxy(
+            client: client, backendPort: config.backendPort, waitLimit: config.requestWait,
+            waitForBackend: { limit in await backend.waitUntilReady(timeout: limit) })
+        return Application(
+            responder: ControllerResponder(basePath: config.basePath, control: router.buildResponder(), proxy: proxy),
+            configuration: .init(address: .hostname(config.bindAddress, port: config.port), serverName: "fastpush"),
+            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) })
+    }
+}

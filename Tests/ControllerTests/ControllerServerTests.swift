@@ -1,0 +1,305 @@
+import AsyncHTTPClient
+import DeltaSync
+import Foundation
+import Glibc
+import Hummingbird
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Testing
+
+@testable import Controller
+
+/// The whole controller on a real socket with a real backend process: proxying, authentication, the v2
+/// push protocol, the original API, and hostile pushes.
+@Suite(.serialized) struct ControllerServerTests {
+    /// A small Python app: echoes what it receives and says who it is.
+    static let backendScript = """
+        import http.server, json, os, sys
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            def reply(self, body, kind="application/json"):
+                self.send_response(200)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            def do_GET(self):
+                if self.path == "/whoami":
+                    self.reply(json.dumps({"pid": os.getpid(), "headers": dict(self.headers)}).encode())
+                else:
+                    with open(os.path.join("static", "page.css"), "rb") as f: self.reply(f.read(), "text/css")
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length", "0"))
+                self.reply(self.rfile.read(length), "application/octet-stream")
+            def log_message(self, *args): pass
+        http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
+        """
+
+    /// A running controller and what tests need to talk to it.
+    final class Harness: @unchecked Sendable {
+        let app: String
+        let port: Int
+        let token = "test-token-\(UInt32.random(in: 0...UInt32.max))"
+        let server: ControllerServer
+        let group: ServiceGroup
+        let client = HTTPClient(eventLoopGroupProvider: .singleton)
+        let running: Task<Void, any Error>
+
+        init() async throws {
+            app = try FileTree.makeTemporaryDirectory(prefix: "fastpush-controller-test")
+            try FileTree.makeDirectories(app + "/static")
+            try FileTree.write(Array(ControllerServerTests.backendScript.utf8), to: app + "/server.py")
+            try FileTree.write(Array("body { color: red }\n".utf8), to: app + "/static/page.css")
+            try FileTree.write(Array("print('v1')\n".utf8), to: app + "/app.py")
+            var config = ControllerConfig()
+            config.bindAddress = "127.0.0.1"
+            config.port = 0
+            config.backendPort = try Self.freePort()
+            config.backendCommand = "exec python3 server.py"
+            config.token = token
+            config.requestWait = .seconds(20)
+            config.gracePeriod = .seconds(2)
+            server = try ControllerServer(config: config, root: app, environment: ProcessInfo.processInfo.environment)
+            try await server.backend.start()
+            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+            let application = server.makeApplication(environment: [:]) { port in continuation.yield(port) }
+            group = ServiceGroup(configuration: .init(services: [application], logger: .init(label: "test")))
+            let group = self.group
+            running = Task { try await group.run() }
+            var iterator = stream.makeAsyncIterator()
+            port = await iterator.next() ?? 0
+            #expect(await server.backend.waitUntilReady(timeout: .seconds(20)))
+        }
+
+        func shutDown() async throws {
+            await group.triggerGracefulShutdown()
+            _ = try? await running.value
+            await server.backend.stop()
+            try await client.shutdown()
+            try await server.client.shutdown()
+            try FileTree.removeRecursively(app)
+        }
+
+        static func freePort() throws -> Int {
+            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            defer { close(socket) }
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
+            }
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
+            }
+            return Int(UInt16(bigEndian: address.sin_port))
+        }
+
+        func request(
+            _ path: String, method: HTTPMethod = .GET, body: [UInt8]? = nil, token: String?? = .none,
+            headers: [(String, String)] = []
+        ) async throws -> (status: Int, body: [UInt8], headers: HTTPHeaders) {
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)")
+            request.method = method
+            if let token = token ?? self.token { request.headers.add(name: "x-auth-token", value: token) }
+            for (name, value) in headers { request.headers.add(name: name, value: value) }
+            if let body { request.body = .bytes(body) }
+            let response = try await client.execute(request, timeout: .seconds(60))
+            let bytes = try await response.body.collect(upTo: 64 << 20)
+            return (Int(response.status.code), Array(buffer: bytes), response.headers)
+        }
+
+        /// Runs `body` against a fresh controller and always shuts it down, also when an expectation throws.
+        static func with(_ body: (Harness) async throws -> Void) async throws {
+            let harness = try await Harness()
+            do {
+                try await body(harness)
+            } catch {
+                try await harness.shutDown()
+                throw error
+            }
+            try await harness.shutDown()
+        }
+
+        func json(_ bytes: [UInt8]) throws -> [String: Any] {
+            try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
+        }
+
+        func backendPid() async throws -> Int {
+            try #require(try json(try await request("/whoami").body)["pid"] as? Int)
+        }
+
+        /// Plans a push from `local` to what the controller has, using its manifest and signatures.
+        func push(from local: String, dryRun: Bool = false) async throws -> (status: Int, answer: [UInt8]) {
+            let remote = try Manifest(decoding: try await request("/_fastpush/v2/manifest").body)
+            var scanner = try TreeScanner(root: local, ignoreRules: IgnoreRules(includeDefaults: false))
+            let localManifest = try scanner.scan().manifest
+            let wanted = localManifest.diff(from: remote).modified.map(\.path).joined(separator: "\n")
+            var reader = ByteReader(
+                MemorySource(
+                    try await request("/_fastpush/v2/signatures", method: .POST, body: Array(wanted.utf8)).body),
+                what: "signatures")
+            var signatures: [String: Signature] = [:]
+            while try !reader.atEnd() {
+                let path = String(decoding: try reader.lengthPrefixed("path", limit: 4096), as: UTF8.self)
+                signatures[path] = try Signature(decoding: try reader.lengthPrefixed("signature", limit: 1 << 30))
+            }
+            let plan = try PushPlanner(localRoot: local).plan(
+                local: localManifest, remote: remote, signatures: signatures)
+            let response = try await request(
+                "/_fastpush/v2/push" + (dryRun ? "?dry_run=true" : ""), method: .POST, body: plan.bundle.encoded())
+            return (response.status, response.body)
+        }
+
+        /// A copy of the app as the developer has it.
+        func localCopy() throws -> String {
+            let local = try FileTree.makeTemporaryDirectory(prefix: "fastpush-local")
+            try FileTree.makeDirectories(local + "/static")
+            for path in ["server.py", "static/page.css", "app.py"] {
+                try FileTree.write(try FileTree.read(app + "/" + path), to: local + "/" + path)
+            }
+            return local
+        }
+    }
+
+    @Test func proxiesRequestsWithForwardingHeadersAndLargeBodies() async throws {
+        try await Harness.with { harness in
+            let page = try await harness.request("/anything", token: .some(nil))
+            #expect(page.status == 200)
+            #expect(String(decoding: page.body, as: UTF8.self) == "body { color: red }\n")
+            let whoami = try harness.json(try await harness.request("/whoami", token: .some(nil)).body)
+            let headers = try #require(whoami["headers"] as? [String: String])
+            #expect(headers["X-Forwarded-For"] == "127.0.0.1")
+            #expect(headers["X-Forwarded-Proto"] == "http")
+            #expect(headers["X-Forwarded-Host"] != nil)
+            var random = SystemRandomNumberGenerator()
+            let large = (0..<(8 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }
+            let echoed = try await harness.request("/echo", method: .POST, body: large, token: .some(nil))
+            #expect(echoed.status == 200)
+            #expect(echoed.body == large)
+        }
+    }
+
+    @Test func controlRoutesRequireTheToken() async throws {
+        try await Harness.with { harness in
+            for (path, method) in [
+                ("/_fastpush/v2/manifest", HTTPMethod.GET), ("/_fastpush/v2/status", .GET),
+                ("/_fastpush/v2/push", .POST),
+                ("/_fastpush/v2/signatures", .POST), ("/_fastpush/files", .GET), ("/_fastpush/files", .PUT),
+                ("/_fastpush/restart", .POST), ("/_fastpush/status", .GET),
+            ] {
+                let missing = try await harness.request(path, method: method, token: .some(nil)).status
+                #expect(missing == 401, "\(path) without a token")
+                let wrong = try await harness.request(path, method: method, token: "wrong").status
+                #expect(wrong == 401, "\(path) with a wrong token")
+            }
+            let authorized = try await harness.request("/_fastpush/v2/status").status
+            #expect(authorized == 200)
+        }
+    }
+
+    @Test func v2PushesRestartOnPythonChangesOnly() async throws {
+        try await Harness.with { harness in
+            let local = try harness.localCopy()
+            defer { try? FileTree.removeRecursively(local) }
+            let firstPid = try await harness.backendPid()
+
+            // A stylesheet change: applied, no restart.
+            try FileTree.write(Array("body { color: blue }\n".utf8), to: local + "/static/page.css")
+            let css = try await harness.push(from: local)
+            #expect(css.status == 200)
+            let cssAnswer = try harness.json(css.answer)
+            #expect(cssAnswer["restart"] as? Bool == false)
+            #expect(
+                String(decoding: try await harness.request("/page").body, as: UTF8.self) == "body { color: blue }\n")
+            #expect(try await harness.backendPid() == firstPid)
+
+            // A dry run of a Python change says it would restart, and changes nothing.
+            try FileTree.write(Array("print('v2')\n".utf8), to: local + "/app.py")
+            try FileTree.write(Array("new".utf8), to: local + "/static/new.txt")
+            let dry = try harness.json(try await harness.push(from: local, dryRun: true).answer)
+            #expect(dry["dryRun"] as? Bool == true)
+            #expect(dry["restart"] as? Bool == true)
+            #expect(try FileTree.read(harness.app + "/app.py") == Array("print('v1')\n".utf8))
+
+            // The real push restarts the backend, which comes back with a new pid.
+            let python = try await harness.push(from: local)
+            #expect(python.status == 200)
+            let answer = try harness.json(python.answer)
+            #expect(answer["restart"] as? Bool == true)
+            #expect((answer["reasons"] as? [String])?.first?.contains("app.py") == true)
+            #expect(answer["backendReady"] as? Bool == true)
+            #expect(try FileTree.read(harness.app + "/app.py") == Array("print('v2')\n".utf8))
+            #expect(try await harness.backendPid() != firstPid)
+
+            // Manifest and root digest agree with the local tree; an unchanged manifest is a 304.
+            var scanner = try TreeScanner(root: local, ignoreRules: IgnoreRules(includeDefaults: false))
+            let root = try scanner.scan().manifest.rootDigest.hex
+            #expect(answer["rootDigest"] as? String == root)
+            let unchanged = try await harness.request(
+                "/_fastpush/v2/manifest", headers: [("If-None-Match", "\"\(root)\"")])
+            #expect(unchanged.status == 304)
+            let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
+            #expect((status["backend"] as? [String: Any])?["restarts"] as? Int == 1)
+            #expect((status["lastPush"] as? [String: Any])?["restarted"] as? Bool == true)
+        }
+    }
+
+    @Test func hostileAndStalePushesChangeNothing() async throws {
+        try await Harness.with { harness in
+            let before = try FileTree.read(harness.app + "/app.py")
+            let fromNothing = Delta.make(signature: Signature(bytes: []), bytes: Array("owned".utf8)).delta
+            for path in ["../escape.txt", "/etc/passwd", "a/../../x"] {
+                var writer = ByteWriter()
+                writer.bytes(Array("FPPB".utf8)); writer.byte(1); writer.varint(0)
+                writer.byte(1); writer.lengthPrefixed(Array(path.utf8)); writer.byte(0); writer.varint(0o644)
+                writer.lengthPrefixed(fromNothing); writer.byte(0); writer.varint(1)
+                let response = try await harness.request("/_fastpush/v2/push", method: .POST, body: writer.bytes)
+                #expect(response.status == 400, "\(path)")
+                #expect(String(decoding: response.body, as: UTF8.self).contains("unsafe path"), "\(path)")
+            }
+            // A push that expects a different app.py than the server has is refused whole.
+            let stale = PushBundle(operations: [
+                .file(path: "static/new.txt", expected: .absent, mode: 0o644, delta: fromNothing),
+                .file(
+                    path: "app.py", expected: .file(FileDigest(of: Array("something else".utf8))), mode: 0o644,
+                    delta: fromNothing),
+            ])
+            let conflict = try await harness.request("/_fastpush/v2/push", method: .POST, body: stale.encoded())
+            #expect(conflict.status == 409)
+            #expect(try FileTree.read(harness.app + "/app.py") == before)
+            #expect(throws: (any Error).self) { try FileTree.read(harness.app + "/static/new.txt") }
+            // Truncated bundles.
+            let truncated = try await harness.request(
+                "/_fastpush/v2/push", method: .POST, body: Array(stale.encoded().dropLast(3)))
+            #expect(truncated.status == 400)
+        }
+    }
+
+    @Test func theOriginalPluginsRequestsWork() async throws {
+        try await Harness.with { harness in
+            let listing = try harness.json(try await harness.request("/_fastpush/files").body)
+            let entry = try #require(listing["app.py"] as? [String: Any])
+            // sha256("print('v1')\n")
+            #expect(entry["Checksum"] as? String == "14f95ddd9b99cb81615382a0f25f9baf3e69eba017dcac92a30281f16b42d572")
+            #expect(entry["Modification"] is Int)
+            // Exactly what the Go plugin sent: the map with base64 content.
+            let upload =
+                #"{"static/page.css":{"Checksum":"","Modification":0,"Content":"Ym9keSB7IGNvbG9yOiBncmVlbiB9Cg=="}}"#
+            let answer = try harness.json(
+                try await harness.request("/_fastpush/files", method: .PUT, body: Array(upload.utf8)).body)
+            #expect(answer["Health"] as? String == "Updated 1 files without restart")
+            #expect(try FileTree.read(harness.app + "/static/page.css") == Array("body { color: green }\n".utf8))
+            let python = #"{"app.py":{"Content":"cHJpbnQoJ3YzJykK"}}"#
+            let restarted = try harness.json(
+                try await harness.request("/_fastpush/files", method: .PUT, body: Array(python.utf8)).body)
+            #expect(restarted["Health"] as? String == "Restarting after updating 1 files")
+            let status = try harness.json(try await harness.request("/_fastpush/status").body)
+            #expect(status["Health"] as? String == "Running")
+        }
+    }
+}
