@@ -14,6 +14,8 @@ guard arguments.isEmpty else {
     exit(2)
 }
 
+// A closed stdout or client socket must be an error to handle, not a signal that ends the controller.
+signal(SIGPIPE, SIG_IGN)
 let environment = ProcessInfo.processInfo.environment
 do {
     let config = try ControllerConfig.load(environment: environment)

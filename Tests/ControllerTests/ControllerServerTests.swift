@@ -176,6 +176,11 @@ import Testing
             #expect(headers["X-Forwarded-For"] == "127.0.0.1")
             #expect(headers["X-Forwarded-Proto"] == "http")
             #expect(headers["X-Forwarded-Host"] != nil)
+            // Many requests without a body over kept-alive connections, some concurrently.
+            try await withThrowingTaskGroup(of: Int.self) { group in
+                for _ in 0..<200 { group.addTask { try await harness.request("/page", token: .some(nil)).status } }
+                for try await status in group { #expect(status == 200) }
+            }
             var random = SystemRandomNumberGenerator()
             let large = (0..<(8 << 20)).map { _ in UInt8.random(in: 0...255, using: &random) }
             let echoed = try await harness.request("/echo", method: .POST, body: large, token: .some(nil))

@@ -27,15 +27,17 @@ struct ReverseProxy: Sendable {
 
     func respond(to request: Request, context: ControllerRequestContext) async throws -> Response {
         let length = request.headers[.contentLength].flatMap { Int64($0) }
+        let hasBody = (length ?? 0) > 0 || request.headers[.transferEncoding] != nil
         // Only a request without a body can be sent again after a refused connection.
-        let retryable = length == 0 || (length == nil && [.get, .head, .options].contains(request.method))
+        let retryable = !hasBody
         var outbound = HTTPClientRequest(url: "http://127.0.0.1:\(backendPort)\(request.uri.description)")
         outbound.method = HTTPMethod(rawValue: request.method.rawValue)
         for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
             outbound.headers.add(name: field.name.rawName, value: field.value)
         }
         addForwardingHeaders(to: &outbound.headers, request: request, peer: context.remoteAddress?.ipAddress)
-        if length != 0 {
+        if hasBody {
+            // The body stream can be read once: it is handed over only when there is a body to send.
             outbound.body = .stream(request.body, length: length.map { .known($0) } ?? .unknown)
         }
 
