@@ -6,7 +6,7 @@ public enum BlockHash {
     /// XXH3-64 of `bytes`.
     @inline(__always)
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
-        XXH3_64bits(bytes.baseAddress, bytes.count)
+        fastpush_xxh3_64(bytes.baseAddress, bytes.count)
     }
 
     /// The mask that keeps the low `byteCount` bytes of a hash.

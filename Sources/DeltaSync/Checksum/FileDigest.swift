@@ -19,7 +19,7 @@ public struct FileDigest: Hashable, Sendable, CustomStringConvertible, Comparabl
 
     /// The digest of `bytes`.
     public init(of bytes: UnsafeRawBufferPointer) {
-        let value = XXH3_128bits(bytes.baseAddress, bytes.count)
+        let value = fastpush_xxh3_128(bytes.baseAddress, bytes.count)
         self.init(high: value.high64, low: value.low64)
     }
 
@@ -92,20 +92,19 @@ public struct FileDigest: Hashable, Sendable, CustomStringConvertible, Comparabl
 
     /// Computes a digest incrementally, for data that arrives in pieces.
     public struct Hasher: ~Copyable {
-        private let state: OpaquePointer
+        private let state: UnsafeMutableRawPointer
 
         /// A hasher with nothing fed yet.
         public init() {
-            guard let state = XXH3_createState() else { fatalError("out of memory for an XXH3 state") }
-            XXH3_128bits_reset(state)
+            guard let state = fastpush_xxh3_128_create() else { fatalError("out of memory for an XXH3 state") }
             self.state = state
         }
 
-        deinit { XXH3_freeState(state) }
+        deinit { fastpush_xxh3_128_free(state) }
 
         /// Feeds `bytes`.
         public mutating func update(_ bytes: UnsafeRawBufferPointer) {
-            XXH3_128bits_update(state, bytes.baseAddress, bytes.count)
+            fastpush_xxh3_128_update(state, bytes.baseAddress, bytes.count)
         }
 
         /// Feeds everything `source` still holds.
@@ -122,7 +121,7 @@ public struct FileDigest: Hashable, Sendable, CustomStringConvertible, Comparabl
 
         /// The digest of everything fed so far.
         public func finalize() -> FileDigest {
-            let value = XXH3_128bits_digest(state)
+            let value = fastpush_xxh3_128_digest(state)
             return FileDigest(high: value.high64, low: value.low64)
         }
     }
