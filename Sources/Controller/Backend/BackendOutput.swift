@@ -1,3 +1,4 @@
+import DeltaSync
 import Glibc
 import Synchronization
 
@@ -18,17 +19,8 @@ struct OutputPassThrough: Sendable, Hashable {
         var bytes = Array(line)
         bytes.append(0x0A)
         bytes.withUnsafeBytes { buffer in
-            guard let start = buffer.baseAddress else { return }
-            var offset = 0
-            while offset < buffer.count {
-                let written = Glibc.write(descriptor, start + offset, buffer.count - offset)
-                if written < 0 {
-                    if Glibc.errno == EINTR { continue }
-                    // A closed or broken destination must not stop the pipes from being drained.
-                    return
-                }
-                offset += written
-            }
+            // A closed or broken destination must not stop the pipes from being drained: errors are dropped.
+            try? SystemCall.writeAll(descriptor, buffer, path: "the controller's output")
         }
     }
 }
