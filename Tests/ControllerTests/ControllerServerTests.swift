@@ -40,13 +40,14 @@ import Testing
     final class Harness: @unchecked Sendable {
         let app: String
         let port: Int
-        let token = "test-token-\(UInt32.random(in: 0...UInt32.max))"
+        let token: String?
         let server: ControllerServer
         let group: ServiceGroup
         let client = HTTPClient(eventLoopGroupProvider: .singleton)
         let running: Task<Void, any Error>
 
-        init() async throws {
+        init(token: String? = "test-token-\(UInt32.random(in: 0...UInt32.max))", cloudController: Int? = nil) async throws {
+            self.token = token
             app = try FileTree.makeTemporaryDirectory(prefix: "fastpush-controller-test")
             try FileTree.makeDirectories(app + "/static")
             try FileTree.write(Array(ControllerServerTests.backendScript.utf8), to: app + "/server.py")
@@ -58,12 +59,14 @@ import Testing
             config.backendPort = try Self.freePort()
             config.backendCommand = "exec python3 server.py"
             config.token = token
+            config.cfAPI = cloudController.map { "http://127.0.0.1:\($0)/" }
             config.requestWait = .seconds(20)
             config.gracePeriod = .seconds(2)
             server = try ControllerServer(config: config, root: app, environment: ProcessInfo.processInfo.environment)
             try await server.backend.start()
             let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-            let application = server.makeApplication(environment: [:]) { port in continuation.yield(port) }
+            let environment = ["VCAP_APPLICATION": #"{"application_id":"6d1a-guid","application_version":"v1"}"#]
+            let application = server.makeApplication(environment: environment) { port in continuation.yield(port) }
             group = ServiceGroup(configuration: .init(services: [application], logger: .init(label: "test")))
             let group = self.group
             running = Task { try await group.run() }
@@ -114,8 +117,11 @@ import Testing
         }
 
         /// Runs `body` against a fresh controller and always shuts it down, also when an expectation throws.
-        static func with(_ body: (Harness) async throws -> Void) async throws {
-            let harness = try await Harness()
+        static func with(
+            token: String? = "test-token-\(UInt32.random(in: 0...UInt32.max))", cloudController: Int? = nil,
+            _ body: (Harness) async throws -> Void
+        ) async throws {
+            let harness = try await Harness(token: token, cloudController: cloudController)
             do {
                 try await body(harness)
             } catch {
@@ -283,6 +289,60 @@ import Testing
                 "/_fastpush/v2/push", method: .POST, body: Array(stale.encoded().dropLast(3)))
             #expect(truncated.status == 400)
         }
+    }
+
+    /// A real HTTP server on loopback answering as the Cloud Controller's permissions endpoint does.
+    actor CloudController {
+        private(set) var questions = 0
+        func asked() { questions += 1 }
+
+        func start() async throws -> (port: Int, stop: @Sendable () async -> Void) {
+            let router = Router()
+            router.get("/v3/apps/:guid/permissions") { request, context -> Response in
+                await self.asked()
+                let guid = context.parameters.get("guid") ?? ""
+                let sensitive: Bool
+                switch request.headers[.authorization] {
+                case "bearer developer-token": sensitive = true
+                case "bearer auditor-token": sensitive = false
+                default: return Response(status: .unauthorized)
+                }
+                guard guid == "6d1a-guid" else { return Response(status: .notFound) }
+                let body = #"{"read_basic_data":true,"read_sensitive_data":\#(sensitive)}"#
+                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+            }
+            let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
+            let app = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { continuation.yield($0.localAddress?.port ?? 0) })
+            let group = ServiceGroup(configuration: .init(services: [app], logger: .init(label: "cloud-controller")))
+            let running = Task { try await group.run() }
+            var iterator = stream.makeAsyncIterator()
+            let port = await iterator.next() ?? 0
+            return (port, { await group.triggerGracefulShutdown(); _ = try? await running.value })
+        }
+    }
+
+    @Test func usersOwnCloudFoundryTokensAreCheckedWithTheCloudController() async throws {
+        let cloudController = CloudController()
+        let (port, stop) = try await cloudController.start()
+        try await Harness.with(token: nil, cloudController: port) { harness in
+            func status(_ bearer: String?) async throws -> Int {
+                try await harness.request(
+                    "/_fastpush/v2/status", token: .some(nil), headers: bearer.map { [("Authorization", "Bearer \($0)")] } ?? []
+                ).status
+            }
+            #expect(try await status("developer-token") == 200)
+            #expect(try await status("developer-token") == 200)
+            #expect(await cloudController.questions == 1, "the answer is cached")
+            #expect(try await status("auditor-token") == 403)
+            #expect(try await status("stolen-token") == 403)
+            #expect(try await status(nil) == 401)
+            // The app GUID, the legacy token, still works for the original plugin.
+            let legacy = try await harness.request("/_fastpush/status", token: "6d1a-guid")
+            #expect(legacy.status == 200)
+        }
+        await stop()
     }
 
     @Test func theOriginalPluginsRequestsWork() async throws {

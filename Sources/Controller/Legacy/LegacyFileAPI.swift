@@ -176,11 +176,7 @@ struct LegacyFileAPI: Sendable {
     /// neither, and then every control request must be refused.
     static func legacyToken(config: ControllerConfig, environment: [String: String]) -> String? {
         if let token = config.token, !token.isEmpty { return token }
-        guard let text = environment["VCAP_APPLICATION"],
-            let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any],
-            let applicationID = object["application_id"] as? String, !applicationID.isEmpty
-        else { return nil }
-        return applicationID
+        return ContainerIdentity.applicationID(environment: environment)
     }
 
     /// Whether `presented` (the `x-auth-token` header) equals `expected`, in time that does not depend on where

@@ -20,11 +20,14 @@ struct ControlAPI: Sendable {
     let legacy: LegacyFileAPI
     let identity: ContainerIdentity
 
-    func register(on router: Router<ControllerRequestContext>, token: String?, openWithoutToken: Bool) {
+    func register(
+        on router: Router<ControllerRequestContext>, token: String?, openWithoutToken: Bool,
+        cloudFoundry: CloudFoundryAuthorizer?
+    ) {
         let group = router.group(RouterPath(config.basePath))
             .add(
                 middleware: ControlAuthMiddleware<ControllerRequestContext>(
-                    token: token, openWithoutToken: openWithoutToken))
+                    token: token, openWithoutToken: openWithoutToken, cloudFoundry: cloudFoundry))
         group.get("v2/manifest") { request, _ in try await manifest(request) }
         group.post("v2/signatures") { request, _ in try await signatures(request) }
         group.post("v2/push") { request, _ in try await push(request) }

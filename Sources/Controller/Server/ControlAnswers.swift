@@ -42,12 +42,20 @@ struct ContainerIdentity: Encodable, Sendable {
     var controllerStartedAt: Int64
 
     init(environment: [String: String]) {
-        let application = environment["VCAP_APPLICATION"].flatMap { text in
-            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
-        }
-        applicationVersion = application?["application_version"] as? String
+        applicationVersion = Self.application(environment)?["application_version"] as? String
         instanceIndex = environment["CF_INSTANCE_INDEX"]
         controllerStartedAt = Int64(Date().timeIntervalSince1970)
+    }
+
+    /// The app's GUID, from `VCAP_APPLICATION`.
+    static func applicationID(environment: [String: String]) -> String? {
+        (application(environment)?["application_id"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    private static func application(_ environment: [String: String]) -> [String: Any]? {
+        environment["VCAP_APPLICATION"].flatMap { text in
+            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+        }
     }
 }
 

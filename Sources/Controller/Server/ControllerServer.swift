@@ -37,7 +37,15 @@ struct ControllerServer: Sendable {
     ) -> some ApplicationProtocol {
         let token = config.token ?? LegacyFileAPI.legacyToken(config: config, environment: environment)
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.bindAddress)
-        if token == nil {
+        var cloudFoundry: CloudFoundryAuthorizer? = nil
+        if let api = config.cfAPI {
+            if let application = ContainerIdentity.applicationID(environment: environment) {
+                cloudFoundry = CloudFoundryAuthorizer(apiURL: api, applicationID: application, client: client)
+            } else {
+                ControllerLog.warning("cf_api is set but VCAP_APPLICATION has no application_id, so Cloud Foundry tokens cannot be checked")
+            }
+        }
+        if token == nil && cloudFoundry == nil {
             ControllerLog.warning(
                 loopback
                     ? "no control token is configured; the control API is open on loopback only"
@@ -47,7 +55,7 @@ struct ControllerServer: Sendable {
         ControlAPI(
             config: config, pushes: pushes, backend: backend, legacy: LegacyFileAPI(config: config, appRoot: root),
             identity: ContainerIdentity(environment: environment)
-        ).register(on: router, token: token, openWithoutToken: loopback)
+        ).register(on: router, token: token, openWithoutToken: loopback, cloudFoundry: cloudFoundry)
         let backend = self.backend
         let proxy = ReverseProxy(
             client: client, backendPort: config.backendPort, waitLimit: config.requestWait,
