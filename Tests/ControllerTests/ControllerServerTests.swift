@@ -57,7 +57,9 @@ import Testing
             config.bindAddress = "127.0.0.1"
             config.port = 0
             config.backendPort = try Self.freePort()
-            config.backendCommand = "exec python3 server.py"
+            // After the first start, the app takes a second before it listens: restarts have a visible gap.
+            // (The marker lives beside the app, not in it, so it is not part of what is pushed.)
+            config.backendCommand = "if [ -f '\(app).started' ]; then sleep 1; fi; touch '\(app).started'; exec python3 server.py"
             config.token = token
             config.cfAPI = cloudController.map { "http://127.0.0.1:\($0)/" }
             config.requestWait = .seconds(20)
@@ -82,6 +84,7 @@ import Testing
             try await client.shutdown()
             try await server.client.shutdown()
             try FileTree.removeRecursively(app)
+            try FileTree.removeRecursively(app + ".started")
         }
 
         static func freePort() throws -> Int {
@@ -192,6 +195,25 @@ import Testing
             let echoed = try await harness.request("/echo", method: .POST, body: large, token: .some(nil))
             #expect(echoed.status == 200)
             #expect(echoed.body == large)
+        }
+    }
+
+    @Test func requestsDuringARestartWaitForTheApp() async throws {
+        try await Harness.with { harness in
+            let before = try await harness.backendPid()
+            let restart = try await harness.request("/_fastpush/restart", method: .POST)
+            #expect(restart.status == 200)
+            // Wait until the old app is gone, then ask: with nothing listening, the proxy must wait.
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
+                if (status["backend"] as? [String: Any])?["state"] as? String != "running" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let page = try await harness.request("/page", token: .some(nil))
+            #expect(page.status == 200)
+            #expect(String(decoding: page.body, as: UTF8.self) == "body { color: red }\n")
+            #expect(try await harness.backendPid() != before)
         }
     }
 

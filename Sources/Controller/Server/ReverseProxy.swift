@@ -52,7 +52,7 @@ struct ReverseProxy: Sendable {
                 return Response(
                     status: .init(code: Int(response.status.code), reasonPhrase: response.status.reasonPhrase),
                     headers: headers, body: ResponseBody(asyncSequence: response.body))
-            } catch  where Self.isRefused(error) {
+            } catch where Self.isUnreachable(error) {
                 let remaining = deadline - ContinuousClock.now
                 guard retryable, remaining > .zero else {
                     return Self.failure(
@@ -85,13 +85,16 @@ struct ReverseProxy: Sendable {
         }
     }
 
-    /// True when nothing listens on the backend port (the error types differ with where NIO noticed).
-    static func isRefused(_ error: any Error) -> Bool {
-        if let error = error as? IOError, error.errnoCode == ECONNREFUSED { return true }
+    /// True when the app is not there to answer: nothing listens on its port, or a kept-alive connection
+    /// to an app that has since stopped was reset or closed (the error types differ with where NIO noticed).
+    static func isUnreachable(_ error: any Error) -> Bool {
+        if let error = error as? IOError { return [ECONNREFUSED, ECONNRESET, EPIPE].contains(error.errnoCode) }
         if let error = error as? NIOConnectionError {
-            return error.connectionErrors.contains { isRefused($0.error) }
+            return error.connectionErrors.contains { isUnreachable($0.error) }
         }
-        if let error = error as? HTTPClientError, error == .connectTimeout { return true }
+        if let error = error as? HTTPClientError {
+            return error == .connectTimeout || error == .remoteConnectionClosed
+        }
         return false
     }
 
