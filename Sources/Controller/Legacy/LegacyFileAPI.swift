@@ -225,7 +225,7 @@ struct LegacyFileAPI: Sendable {
         guard !normalized.isEmpty else {
             throw ControllerError(.invalidPath, "\(RelativePath.quoted(path)) names the app directory, not a file")
         }
-        guard backendDirectories.contains(where: { $0.isEmpty || Self.isInside(normalized, $0) }) else {
+        guard isInBackendDirectories(normalized) else {
             let allowed = backendDirectories.map { RelativePath.quoted($0 + "/") }.joined(separator: ", ")
             throw ControllerError(
                 .invalidPath,
@@ -296,6 +296,12 @@ struct LegacyFileAPI: Sendable {
         path.isEmpty ? appRoot : appRoot == "/" ? "/" + path : appRoot + "/" + path
     }
 
+    /// Whether the normalized `path` lies in one of the backend directories ("" is the whole app): the only
+    /// places pushes, legacy or v2, may change.
+    func isInBackendDirectories(_ path: String) -> Bool {
+        backendDirectories.contains { Self.isInside(path, $0) }
+    }
+
     /// Whether the normalized `path` is `directory` itself or below it.
     private static func isInside(_ path: String, _ directory: String) -> Bool {
         directory.isEmpty || path == directory || path.hasPrefix(directory + "/")
@@ -313,18 +319,7 @@ struct LegacyFileAPI: Sendable {
             if count == 0 { break }
             buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
-        return hexString(hasher.finalize())
-    }
-
-    /// Lower-case hex, as Go's `hex.EncodeToString` writes checksums.
-    static func hexString(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: text, as: UTF8.self)
+        return Hex.encode(hasher.finalize())
     }
 }
 

@@ -79,7 +79,7 @@ struct ControlAPI: Sendable {
         let received = body.readableBytes
         let result = try await mapped { () throws(DeltaSyncError) in
             let bundle = try PushBundle(decoding: Array(buffer: body))
-            for operation in bundle.operations where !isInBackendDirectories(operation.path) {
+            for operation in bundle.operations where !legacy.isInBackendDirectories(operation.path) {
                 throw DeltaSyncError(
                     .invalidPath,
                     "push refused: \(RelativePath.quoted(operation.path)) is outside backend_dirs (\(config.backendDirectories.map { $0.isEmpty ? "./" : $0 }.joined(separator: " ")))"
@@ -121,13 +121,6 @@ struct ControlAPI: Sendable {
             StatusAnswer(
                 backend: .init(snapshot), lastPush: await pushes.lastPush, rootDigest: root, container: identity,
                 recentOutput: backend.recentOutput()))
-    }
-
-    /// Pushes may change only what lies in one of `backend_dirs` ("" is the whole app).
-    func isInBackendDirectories(_ path: String) -> Bool {
-        config.backendDirectories.contains { directory in
-            directory.isEmpty || path == directory || path.hasPrefix(directory + "/")
-        }
     }
 
     // MARK: The original API

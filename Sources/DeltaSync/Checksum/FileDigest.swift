@@ -56,16 +56,7 @@ public struct FileDigest: Hashable, Sendable, CustomStringConvertible, Comparabl
     }
 
     /// 32 lowercase hex digits.
-    public var hex: String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text: [UInt8] = []
-        text.reserveCapacity(32)
-        for byte in bytes {
-            text.append(digits[Int(byte >> 4)])
-            text.append(digits[Int(byte & 15)])
-        }
-        return String(decoding: text, as: UTF8.self)
-    }
+    public var hex: String { Hex.encode(bytes) }
 
     /// A digest from 32 hex digits.
     public init?(hex: some StringProtocol) {
