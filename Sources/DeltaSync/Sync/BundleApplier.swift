@@ -123,11 +123,11 @@ private struct Plan {
             // A delta made for an empty basis rebuilds the file from nothing, whatever is there now.
             let basisSize = try Delta.basisSize(of: delta)
             let fromNothing = expected == .absent || basisSize == 0
-            let size = try stageFile(path: path, basis: fromNothing ? nil : path, delta: delta, mode: mode, as: staged)
+            let rebuilt = try stageFile(path: path, basis: fromNothing ? nil : path, delta: delta, mode: mode, as: staged)
             actions.append(.place(path: path, staged: staged, backup: expected == .absent ? nil : backup))
-            let digest = try FileDigest(file: staging + "/" + staged)
-            overlay[path] = .file(digest)
-            entries.append(.init(path: path, change: expected == .absent ? .created : .patched, bytesWritten: size))
+            overlay[path] = .file(rebuilt.targetDigest)
+            entries.append(
+                .init(path: path, change: expected == .absent ? .created : .patched, bytesWritten: rebuilt.targetSize))
         case .directory(_, let mode):
             actions.append(.makeDirectory(path: path, mode: mode))
             overlay[path] = .directory
@@ -181,9 +181,9 @@ private struct Plan {
         }
     }
 
-    /// Rebuilds a file into the staging directory and verifies it; returns its size.
+    /// Rebuilds a file into the staging directory and verifies it; returns its verified size and digest.
     func stageFile(path: String, basis: String?, delta: [UInt8], mode: UInt32, as staged: String) throws(DeltaSyncError)
-        -> Int
+        -> DeltaSummary
     {
         var output = try AtomicFileWriter(path: staging + "/" + staged, mode: mode)
         do throws(DeltaSyncError) {
@@ -197,7 +197,7 @@ private struct Plan {
                     basis: MemorySource([]), delta: MemorySource(delta), to: &output, maximumTargetSize: maximumFileSize)
             }
             try output.commit()
-            return summary.targetSize
+            return summary
         } catch {
             output.discard()
             throw DeltaSyncError(error.code, "push refused: \(RelativePath.quoted(path)): \(error.message)", errno: error.errno)
