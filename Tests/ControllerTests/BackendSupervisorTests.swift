@@ -1,3 +1,4 @@
+import DeltaSync
 import Glibc
 import Testing
 
@@ -373,6 +374,7 @@ private func liveMembers(ofProcessGroup pgid: pid_t) -> [pid_t] {
     return members
 }
 
+/// The whole of a file, read to its end: also for /proc files, whose size says 0.
 private func readFile(_ path: String) -> String? {
     let descriptor = open(path, O_RDONLY | O_CLOEXEC)
     guard descriptor >= 0 else { return nil }
@@ -395,26 +397,15 @@ private final class BackendFixture {
     let logDescriptor: Int32
 
     init() throws {
-        var template = Array("/tmp/fastpush-backend-XXXXXX".utf8CString)
-        guard let created = mkdtemp(&template) else { throw FixtureError("mkdtemp failed") }
-        directory = String(cString: created)
-        port = try Self.freePort()
+        directory = try FileTree.makeTemporaryDirectory(prefix: "fastpush-backend")
+        port = try freeLoopbackPort()
         logDescriptor = open(directory + "/output.log", O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard logDescriptor >= 0 else { throw FixtureError("cannot create the output log") }
     }
 
     deinit {
         close(logDescriptor)
-        if let scratch = opendir(directory) {
-            while let entry = readdir(scratch) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) {
-                    String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
-                }
-                if name != "." && name != ".." { unlink(directory + "/" + name) }
-            }
-            closedir(scratch)
-        }
-        rmdir(directory)
+        try? FileTree.removeRecursively(directory)
     }
 
     func configuration(_ command: String) -> BackendSupervisor.Configuration {
@@ -440,24 +431,6 @@ private final class BackendFixture {
     /// The log without the supervisor's own messages.
     func loggedBackendLines() -> [String] {
         loggedLines().filter { !$0.hasPrefix("cf-fastpush-controller: ") }
-    }
-
-    /// A port nothing listens on: bound to port 0 so the kernel picks it, then released.
-    private static func freePort() throws -> UInt16 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { throw FixtureError("socket failed") }
-        defer { close(descriptor) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
-            }
-        }
-        guard bound else { throw FixtureError("cannot bind a loopback port") }
-        return UInt16(bigEndian: address.sin_port)
     }
 }
 

@@ -56,7 +56,7 @@ import Testing
             var config = ControllerConfig()
             config.bindAddress = "127.0.0.1"
             config.port = 0
-            config.backendPort = try Self.freePort()
+            config.backendPort = Int(try freeLoopbackPort())
             // After the first start, the app takes a second before it listens: restarts have a visible gap.
             // (The marker lives beside the app, not in it, so it is not part of what is pushed.)
             config.backendCommand = "if [ -f '\(app).started' ]; then sleep 1; fi; touch '\(app).started'; exec python3 server.py"
@@ -85,24 +85,6 @@ import Testing
             try await server.client.shutdown()
             try FileTree.removeRecursively(app)
             try FileTree.removeRecursively(app + ".started")
-        }
-
-        static func freePort() throws -> Int {
-            let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(socket) }
-            var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
-            _ = withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    bind(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-                }
-            }
-            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(socket, $0, &length) }
-            }
-            return Int(UInt16(bigEndian: address.sin_port))
         }
 
         func request(
