@@ -1,3 +1,4 @@
+import DeltaSync
 import Glibc
 import Synchronization
 
@@ -176,9 +177,11 @@ final class ChildProcess: Sendable {
     // MARK: System calls
 
     private static func checkWorkingDirectory(_ path: String) throws(BackendError) {
-        var info = Glibc.stat()
-        guard fstatat(AT_FDCWD, path, &info, 0) == 0 else {
-            let code = Glibc.errno
+        let info: Glibc.stat
+        do throws(DeltaSyncError) {
+            info = try SystemCall.statFollowingLinks(path)
+        } catch {
+            let code = error.errno ?? EIO
             throw BackendError(
                 .invalidConfiguration,
                 "cannot start the backend: its working directory \(path) is not accessible (\(describe(code))); "
