@@ -15,23 +15,50 @@ import Testing
 @Suite(.serialized) struct ControllerServerTests {
     /// A small Python app: echoes what it receives and says who it is.
     static let backendScript = """
-        import http.server, json, os, sys
+        import base64, hashlib, http.server, json, os, sys
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
-            def reply(self, body, kind="application/json"):
-                self.send_response(200)
+            def reply(self, body, kind="application/json", status=200):
+                self.send_response(status)
                 self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
             def do_GET(self):
-                if self.path == "/whoami":
+                if self.headers.get("Upgrade", "").lower() == "websocket":
+                    self.echo_websocket()
+                elif self.path == "/whoami":
                     self.reply(json.dumps({"pid": os.getpid(), "headers": dict(self.headers)}).encode())
                 else:
                     with open(os.path.join("static", "page.css"), "rb") as f: self.reply(f.read(), "text/css")
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", "0"))
                 self.reply(self.rfile.read(length), "application/octet-stream")
+            def echo_websocket(self):
+                if self.path.split("?")[0] != "/live":
+                    return self.reply(b"no websocket here", "text/plain", 404)
+                key = self.headers["Sec-WebSocket-Key"] + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+                self.send_response(101)
+                self.send_header("Upgrade", "websocket")
+                self.send_header("Connection", "Upgrade")
+                self.send_header("Sec-WebSocket-Accept", base64.b64encode(hashlib.sha1(key.encode()).digest()).decode())
+                self.send_header("X-Seen-Forwarded-For", self.headers.get("X-Forwarded-For", ""))
+                self.end_headers()
+                self.wfile.flush()
+                self.close_connection = True
+                while True:
+                    head = self.rfile.read(2)
+                    if len(head) < 2: return
+                    opcode, length = head[0] & 15, head[1] & 127
+                    if length >= 126: length = int.from_bytes(self.rfile.read(2 if length == 126 else 8), "big")
+                    mask = self.rfile.read(4)
+                    data = bytes(b ^ mask[i % 4] for i, b in enumerate(self.rfile.read(length)))
+                    if opcode == 8:
+                        self.wfile.write(bytes([0x88, 0]))
+                        return
+                    size = bytes([len(data)]) if len(data) < 126 else bytes([126]) + len(data).to_bytes(2, "big") if len(data) < 65536 else bytes([127]) + len(data).to_bytes(8, "big")
+                    self.wfile.write(bytes([0x80 | opcode]) + size + data)
+                    self.wfile.flush()
             def log_message(self, *args): pass
         http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
         """
@@ -196,6 +223,69 @@ import Testing
             #expect(page.status == 200)
             #expect(String(decoding: page.body, as: UTF8.self) == "body { color: red }\n")
             #expect(try await harness.backendPid() != before)
+        }
+    }
+
+    @Test func webSocketsPassThroughToTheApp() async throws {
+        try await Harness.with { harness in
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.sendWebSocketHandshake(path: "/live?room=1")
+                let head = try await connection.readHead()
+                #expect(head.hasPrefix("HTTP/1.1 101 "))
+                #expect(head.contains("Sec-WebSocket-Accept: \(RawConnection.sampleAccept)\r\n"))
+                #expect(head.contains("X-Seen-Forwarded-For: 127.0.0.1\r\n"))
+                try await connection.sendFrame(opcode: 1, Array("hello".utf8))
+                let text = try await connection.readFrame()
+                #expect(text.opcode == 1)
+                #expect(text.payload == Array("hello".utf8))
+                // A message larger than any socket buffer crosses both halves of the tunnel intact.
+                let large = (0..<(300 << 10)).map { _ in UInt8.random(in: 0...255) }
+                try await connection.sendFrame(opcode: 2, large)
+                let binary = try await connection.readFrame()
+                #expect(binary.opcode == 2)
+                #expect(binary.payload == large)
+                try await connection.sendFrame(opcode: 8, [])
+                #expect(try await connection.readFrame().opcode == 8)
+                #expect(try await connection.atEnd())
+            }
+            // The app's refusal reaches the client as the app sent it.
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.sendWebSocketHandshake(path: "/elsewhere")
+                #expect(try await connection.readHead().hasPrefix("HTTP/1.1 404 "))
+                #expect(try await connection.read(17) == Array("no websocket here".utf8))
+            }
+            // An upgrade under the base path is the controller's: it needs the token like any control request.
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.sendWebSocketHandshake(path: "/_fastpush/v2/status")
+                #expect(try await connection.readHead().hasPrefix("HTTP/1.1 401 "))
+            }
+            // Plain requests after the first still work on a connection that was not upgraded.
+            try await RawConnection.with(port: harness.port) { connection in
+                for _ in 0..<2 {
+                    try await connection.write(Array("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n".utf8))
+                    let head = try await connection.readHead()
+                    #expect(head.hasPrefix("HTTP/1.1 200 "))
+                    #expect(try await connection.read(20) == Array("body { color: red }\n".utf8))
+                }
+            }
+        }
+    }
+
+    @Test func aWebSocketOpenedDuringARestartWaitsForTheApp() async throws {
+        try await Harness.with { harness in
+            #expect(try await harness.request("/_fastpush/restart", method: .POST).status == 200)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
+                if (status["backend"] as? [String: Any])?["state"] as? String != "running" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.sendWebSocketHandshake(path: "/live")
+                #expect(try await connection.readHead().hasPrefix("HTTP/1.1 101 "))
+                try await connection.sendFrame(opcode: 1, Array("back".utf8))
+                #expect(try await connection.readFrame().payload == Array("back".utf8))
+            }
         }
     }
 

@@ -40,6 +40,5 @@ struct ControlAuthMiddleware<Context: RequestContext>: RouterMiddleware {
             presented == nil && bearer == nil
                 ? "this request has no token: send it in the x-auth-token header"
                 : "the token does not match the controller's: check FASTPUSH_TOKEN on both sides")
-        return try await next(request, context)
     }
 }

@@ -62,6 +62,7 @@ struct ControllerServer: Sendable {
             waitForBackend: { limit in await backend.waitUntilReady(timeout: limit) })
         return Application(
             responder: ControllerResponder(basePath: config.basePath, control: router.buildResponder(), proxy: proxy),
+            server: FrontDoorChannel.server(basePath: config.basePath, proxy: proxy),
             configuration: .init(address: .hostname(config.bindAddress, port: config.port), serverName: "fastpush"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) })
     }

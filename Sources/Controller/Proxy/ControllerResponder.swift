@@ -10,10 +10,14 @@ struct ControllerResponder: HTTPResponder {
     let proxy: ReverseProxy
 
     func respond(to request: Request, context: ControllerRequestContext) async throws -> Response {
-        let path = request.uri.path
-        if path == basePath || path.hasPrefix(basePath + "/") {
+        if Self.isControlPath(request.uri.path, basePath: basePath) {
             return try await control.respond(to: request, context: context)
         }
         return try await proxy.respond(to: request, context: context)
+    }
+
+    /// True for the controller's own paths: the base path and everything under it.
+    static func isControlPath(_ path: String, basePath: String) -> Bool {
+        path == basePath || path.hasPrefix(basePath + "/")
     }
 }

@@ -35,7 +35,8 @@ struct ReverseProxy: Sendable {
         for field in request.headers where !Self.hopByHop.contains(field.name.canonicalName) {
             outbound.headers.add(name: field.name.rawName, value: field.value)
         }
-        addForwardingHeaders(to: &outbound.headers, request: request, peer: context.remoteAddress?.ipAddress)
+        Self.addForwardingHeaders(
+            to: &outbound.headers, peer: context.remoteAddress?.ipAddress, authority: request.head.authority)
         if hasBody {
             // The body stream can be read once: it is handed over only when there is a body to send.
             outbound.body = .stream(request.body, length: length.map { .known($0) } ?? .unknown)
@@ -55,16 +56,10 @@ struct ReverseProxy: Sendable {
             } catch where Self.isUnreachable(error) {
                 let remaining = deadline - ContinuousClock.now
                 guard retryable, remaining > .zero else {
-                    return Self.failure(
-                        .serviceUnavailable,
-                        "the app is not accepting connections on port \(backendPort) (it is restarting, has crashed or is still starting); try again in a moment"
-                    )
+                    return Self.failure(.serviceUnavailable, notListening)
                 }
                 guard await waitForBackend(remaining) else {
-                    return Self.failure(
-                        .serviceUnavailable,
-                        "the app did not start accepting connections on port \(backendPort) within \(waitLimit); see the app's output in the controller's log or `cf fast-push-status`"
-                    )
+                    return Self.failure(.serviceUnavailable, didNotComeBack)
                 }
             } catch {
                 return Self.failure(.badGateway, "the app on port \(backendPort) failed to answer: \(error)")
@@ -72,7 +67,19 @@ struct ReverseProxy: Sendable {
         }
     }
 
-    private func addForwardingHeaders(to headers: inout HTTPHeaders, request: Request, peer: String?) {
+    /// Why a request that arrived with no app listening cannot wait for it.
+    var notListening: String {
+        "the app is not accepting connections on port \(backendPort) (it is restarting, has crashed or is still starting); try again in a moment"
+    }
+
+    /// Why a request that waited for the app gave up.
+    var didNotComeBack: String {
+        "the app did not start accepting connections on port \(backendPort) within \(waitLimit); see the app's output in the controller's log or `cf fast-push-status`"
+    }
+
+    /// Adds the client's address to X-Forwarded-For and sets X-Forwarded-Proto and -Host unless a proxy in
+    /// front of the controller (the Cloud Foundry router) already did.
+    static func addForwardingHeaders(to headers: inout HTTPHeaders, peer: String?, authority: String?) {
         if let peer {
             let previous = headers.first(name: "X-Forwarded-For")
             headers.replaceOrAdd(name: "X-Forwarded-For", value: previous.map { "\($0), \(peer)" } ?? peer)
@@ -80,7 +87,7 @@ struct ReverseProxy: Sendable {
         if headers.first(name: "X-Forwarded-Proto") == nil {
             headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
         }
-        if headers.first(name: "X-Forwarded-Host") == nil, let host = request.head.authority {
+        if headers.first(name: "X-Forwarded-Host") == nil, let host = authority {
             headers.replaceOrAdd(name: "X-Forwarded-Host", value: host)
         }
     }
@@ -101,6 +108,10 @@ struct ReverseProxy: Sendable {
     static func failure(_ status: HTTPResponse.Status, _ message: String) -> Response {
         Response(
             status: status, headers: [.contentType: "text/plain; charset=utf-8"],
-            body: ResponseBody(byteBuffer: ByteBuffer(string: "fastpush controller: \(message)\n")))
+            body: ResponseBody(byteBuffer: failureBody(message)))
+    }
+
+    static func failureBody(_ message: String) -> ByteBuffer {
+        ByteBuffer(string: "fastpush controller: \(message)\n")
     }
 }

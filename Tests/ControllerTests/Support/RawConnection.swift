@@ -1,0 +1,116 @@
+import NIOCore
+import NIOPosix
+
+/// A plain TCP connection to a loopback port that reads and writes bytes, so a test sees exactly what
+/// crosses the controller: an HTTP head, then WebSocket frames (RFC 6455) written and parsed by hand.
+struct RawConnection {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    private var inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
+    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    private var buffered: [UInt8] = []
+
+    /// Connects to 127.0.0.1:`port` and runs `body` with the connection, closing it afterwards.
+    static func with<Result: Sendable>(
+        port: Int, _ body: (inout RawConnection) async throws -> Result
+    ) async throws -> Result {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var connection = RawConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound)
+            return try await body(&connection)
+        }
+    }
+
+    private init(
+        inbound: NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    ) {
+        self.inbound = inbound
+        self.outbound = outbound
+    }
+
+    func write(_ bytes: [UInt8]) async throws {
+        try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// Reads exactly `count` bytes.
+    mutating func read(_ count: Int) async throws -> [UInt8] {
+        while buffered.count < count {
+            guard try await fill() else { throw Failure(description: "the connection closed after \(buffered.count) of \(count) bytes") }
+        }
+        defer { buffered.removeFirst(count) }
+        return Array(buffered[..<count])
+    }
+
+    /// Reads an HTTP response head, up to and including its blank line.
+    mutating func readHead() async throws -> String {
+        let end = Array("\r\n\r\n".utf8)
+        while true {
+            if let range = buffered.firstRange(of: end) {
+                let head = String(decoding: buffered[..<range.upperBound], as: UTF8.self)
+                buffered.removeFirst(range.upperBound)
+                return head
+            }
+            guard try await fill() else {
+                throw Failure(description: "the connection closed before a response head: \(String(decoding: buffered, as: UTF8.self))")
+            }
+        }
+    }
+
+    /// True when the peer closed the connection and nothing more is buffered.
+    mutating func atEnd() async throws -> Bool {
+        guard buffered.isEmpty else { return false }
+        return try await !fill()
+    }
+
+    private mutating func fill() async throws -> Bool {
+        guard let chunk = try await inbound.next() else { return false }
+        buffered += Array(buffer: chunk)
+        return true
+    }
+
+    // MARK: WebSocket
+
+    /// The sample key of RFC 6455 §1.3 and the answer it requires.
+    static let sampleKey = "dGhlIHNhbXBsZSBub25jZQ=="
+    static let sampleAccept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+
+    /// Asks to upgrade the connection to a WebSocket at `path`.
+    func sendWebSocketHandshake(path: String, extraHeaders: String = "") async throws {
+        try await write(Array(
+            ("GET \(path) HTTP/1.1\r\nHost: app.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                + "Sec-WebSocket-Key: \(Self.sampleKey)\r\nSec-WebSocket-Version: 13\r\n\(extraHeaders)\r\n").utf8))
+    }
+
+    /// Sends one final frame, masked as a client must.
+    func sendFrame(opcode: UInt8, _ payload: [UInt8]) async throws {
+        var frame: [UInt8] = [0x80 | opcode]
+        switch payload.count {
+        case ..<126: frame.append(0x80 | UInt8(payload.count))
+        case ..<65536: frame += [0x80 | 126, UInt8(payload.count >> 8), UInt8(payload.count & 0xFF)]
+        default: frame += [0x80 | 127] + (0..<8).reversed().map { UInt8((payload.count >> ($0 * 8)) & 0xFF) }
+        }
+        let mask = (0..<4).map { _ in UInt8.random(in: 0...255) }
+        frame += mask
+        frame += payload.enumerated().map { $0.element ^ mask[$0.offset % 4] }
+        try await write(frame)
+    }
+
+    /// Reads one unmasked frame, as a server sends them.
+    mutating func readFrame() async throws -> (opcode: UInt8, payload: [UInt8]) {
+        let start = try await read(2)
+        guard start[1] & 0x80 == 0 else { throw Failure(description: "a server frame must not be masked") }
+        var length = Int(start[1] & 0x7F)
+        if length == 126 {
+            length = try await read(2).reduce(0) { $0 << 8 | Int($1) }
+        } else if length == 127 {
+            length = try await read(8).reduce(0) { $0 << 8 | Int($1) }
+        }
+        return (start[0] & 0x0F, try await read(length))
+    }
+}
