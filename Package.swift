@@ -28,9 +28,10 @@ let package = Package(
         .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "DeltaSync", dependencies: ["CXXHash", "CZlib"], swiftSettings: strictness),
+        .target(name: "GobRPC", swiftSettings: strictness),
         .executableTarget(
             name: "Plugin",
-            dependencies: ["DeltaSync", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["DeltaSync", "GobRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strictness
         ),
         .executableTarget(
@@ -51,6 +52,7 @@ let package = Package(
             dependencies: ["DeltaSync", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strictness
         ),
+        .testTarget(name: "GobRPCTests", dependencies: ["GobRPC"], exclude: ["GoPeer"], swiftSettings: strictness),
         .testTarget(name: "PluginTests", dependencies: ["Plugin", "DeltaSync"], swiftSettings: strictness),
         .testTarget(
             name: "ControllerTests",

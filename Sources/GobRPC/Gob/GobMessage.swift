@@ -1,0 +1,5 @@
+/// One decoded value message: the sender's type id and the value.
+struct GobMessage: Equatable, Sendable {
+    var typeID: Int
+    var value: GobValue
+}

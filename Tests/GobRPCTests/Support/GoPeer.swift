@@ -1,0 +1,115 @@
+import Foundation
+
+/// The Go program in `GoPeer/`, built once per test run and started per test: a real Go
+/// net/rpc server playing cf's side, so the Swift client meets Go's own gob implementation.
+final class GoPeer: @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    static let sourceDirectory = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("GoPeer")
+
+    /// Built with the local toolchain only: no module download, no toolchain switch.
+    static let binary: Result<URL, Failure> = {
+        do throws(Failure) { return .success(try build()) } catch { return .failure(error) }
+    }()
+
+    let port: Int
+    private let process: Process
+    private let input: Pipe
+
+    init() throws {
+        let executable = try Self.binary.get()
+        process = Process()
+        process.executableURL = executable
+        input = Pipe()
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        var line = Data()
+        while !line.contains(UInt8(ascii: "\n")) {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            line.append(chunk)
+        }
+        let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
+            process.terminate()
+            throw Failure(description: "Go peer did not report a port (got '\(text)')")
+        }
+        self.port = port
+    }
+
+    /// Closing stdin makes the peer exit; terminate in case it does not.
+    func stop() {
+        try? input.fileHandleForWriting.close()
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// Builds into a fresh directory, then moves the binary to a place named after the source's
+    /// hash, so later runs reuse it and nothing piles up in the temporary directory.
+    private static func build() throws(Failure) -> URL {
+        let temporary = FileManager.default.temporaryDirectory
+        let sources = ["main.go", "go.mod"].compactMap { try? Data(contentsOf: sourceDirectory.appendingPathComponent($0)) }
+        guard sources.count == 2 else { throw Failure(description: "Go peer sources missing in \(sourceDirectory.path)") }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in sources.joined() { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        let cached = temporary.appendingPathComponent("gobrpc-gopeer-\(String(hash, radix: 16))/gopeer")
+        if FileManager.default.isExecutableFile(atPath: cached.path) { return cached }
+
+        guard let go = findGo() else {
+            throw Failure(description: "the Go toolchain ('go') is not installed; the integration tests need it (apt-get install golang-go)")
+        }
+        let work = temporary.appendingPathComponent("gobrpc-gopeer-build-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: work) }
+        let output = work.appendingPathComponent("gopeer")
+        var environment = ProcessInfo.processInfo.environment
+        environment["GOCACHE"] = work.appendingPathComponent("cache").path
+        environment["GOPATH"] = work.appendingPathComponent("gopath").path
+        environment["GOFLAGS"] = "-mod=mod"
+        environment["GOTOOLCHAIN"] = "local"
+        environment["GOPROXY"] = "off"
+        environment["GOWORK"] = "off"
+        environment["CGO_ENABLED"] = "0"
+        let process = Process()
+        process.executableURL = go
+        process.arguments = ["build", "-o", output.path, "."]
+        process.currentDirectoryURL = sourceDirectory
+        process.environment = environment
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = errors
+        do {
+            try FileManager.default.createDirectory(at: work, withIntermediateDirectories: true)
+            try process.run()
+        } catch {
+            throw Failure(description: "could not run \(go.path): \(error)")
+        }
+        let log = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "go build failed: \(String(decoding: log, as: UTF8.self))")
+        }
+        do {
+            try FileManager.default.createDirectory(at: cached.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try FileManager.default.moveItem(at: output, to: cached)
+        } catch {
+            // Another test run may have put the same binary there first.
+            guard FileManager.default.isExecutableFile(atPath: cached.path) else {
+                throw Failure(description: "could not store the Go peer binary: \(error)")
+            }
+        }
+        return cached
+    }
+
+    private static func findGo() -> URL? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
+        let candidates = path.split(separator: ":").map { "\($0)/go" } + ["/usr/lib/go/bin/go", "/usr/local/go/bin/go"]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }.map { URL(fileURLWithPath: $0) }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// The captured cf plugin traffic in `shared/cf-plugin-protocol/vectors`, found relative to this
+/// source file: the repository is `X/main` and the shared material `X/shared`.
+enum ProtocolVectors {
+    static let root: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent()  // Support
+        .deletingLastPathComponent()  // GobRPCTests
+        .deletingLastPathComponent()  // Tests
+        .deletingLastPathComponent()  // main
+        .deletingLastPathComponent()  // X
+        .appendingPathComponent("shared/cf-plugin-protocol/vectors")
+
+    static var synthetic: URL { root.appendingPathComponent("synthetic") }
+
+    /// One TCP connection: the plugin's bytes and cf's bytes.
+    struct Connection {
+        let name: String
+        let clientToServer: [UInt8]
+        let serverToClient: [UInt8]
+    }
+
+    static func connection(_ url: URL) throws -> Connection {
+        let text = try String(contentsOf: url, encoding: .utf8)
+        var c2s: [UInt8]?
+        var s2c: [UInt8]?
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let parts = line.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: false)
+            let hex = parts.count > 1 ? String(parts[1]).trimmingCharacters(in: .whitespaces) : ""
+            switch parts[0] {
+            case "C2S": c2s = try bytes(hex: hex)
+            case "S2C": s2c = try bytes(hex: hex)
+            default: throw VectorError("unexpected line in \(url.lastPathComponent): \(line.prefix(20))")
+            }
+        }
+        guard let c2s, let s2c else { throw VectorError("\(url.lastPathComponent) lacks a C2S or S2C line") }
+        return Connection(name: url.lastPathComponent, clientToServer: c2s, serverToClient: s2c)
+    }
+
+    /// Every `*connNN.txt` of a directory, sorted by name.
+    static func connections(in directory: URL, prefix: String = "") throws -> [Connection] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path)
+            .filter { $0.hasPrefix(prefix) && $0.contains("conn") && $0.hasSuffix(".txt") }
+            .sorted()
+            .map { try connection(directory.appendingPathComponent($0)) }
+    }
+
+    /// The captured plugin runs: connection files grouped by their process prefix ("18653").
+    static func processes() throws -> [String: [Connection]] {
+        let names = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.contains("-conn") }
+        let prefixes = Set(names.map { String($0.split(separator: "-")[0]) })
+        var result: [String: [Connection]] = [:]
+        for prefix in prefixes { result[prefix] = try connections(in: root, prefix: prefix + "-") }
+        return result
+    }
+
+    /// The bytes of an annotated vector: the hex before each line's `;`.
+    static func annotated(_ name: String) throws -> [UInt8] {
+        let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
+        var hex = ""
+        for line in text.split(separator: "\n") {
+            let code = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
+            hex += code.filter { !$0.isWhitespace }
+        }
+        return try bytes(hex: hex)
+    }
+
+    static func annotatedNames() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".annotated.txt") }.sorted()
+    }
+
+    static func bytes(hex: String) throws -> [UInt8] {
+        let digits = Array(hex.utf8)
+        guard digits.count % 2 == 0 else { throw VectorError("odd number of hex digits") }
+        var result: [UInt8] = []
+        result.reserveCapacity(digits.count / 2)
+        for index in stride(from: 0, to: digits.count, by: 2) {
+            guard let byte = UInt8(String(decoding: digits[index..<index + 2], as: UTF8.self), radix: 16) else {
+                throw VectorError("invalid hex at \(index)")
+            }
+            result.append(byte)
+        }
+        return result
+    }
+}
+
+struct VectorError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension Array where Element == UInt8 {
+    var hex: String { map { String(format: "%02x", $0) }.joined() }
+}
