@@ -1,5 +1,5 @@
 import AsyncHTTPClient
-import DeltaSync
+@testable import DeltaSync
 import Foundation
 import Glibc
 import Hummingbird
@@ -354,19 +354,94 @@ import Testing
         }
     }
 
-    @Test func hostileAndStalePushesChangeNothing() async throws {
+    /// A bundle with one new file at `path`, written byte by byte so that any path can be sent.
+    static func bundleCreating(_ path: [UInt8], content: [UInt8] = Array("owned".utf8)) -> [UInt8] {
+        var writer = ByteWriter()
+        writer.bytes(PushBundle.magic); writer.byte(PushBundle.version); writer.varint(0)
+        writer.byte(1); writer.lengthPrefixed(path); writer.byte(0); writer.varint(0o644)  // expected: absent
+        writer.lengthPrefixed(Delta.make(signature: Signature(bytes: []), bytes: content).delta)
+        writer.byte(0); writer.varint(1)
+        return writer.bytes
+    }
+
+    /// Every entry under `root`, with its content digest, so a test can tell that nothing changed at all.
+    static func snapshot(_ root: String) throws -> [String: String] {
+        var entries: [String: String] = [:]
+        for path in try FileManager.default.subpathsOfDirectory(atPath: root) {
+            let full = root + "/" + path
+            let link = try? FileManager.default.destinationOfSymbolicLink(atPath: full)
+            entries[path] = link.map { "-> \($0)" } ?? (try? FileDigest(of: FileTree.read(full)).hex) ?? "directory"
+        }
+        return entries
+    }
+
+    @Test func everyHostilePushGetsAClearErrorAndChangesNothing() async throws {
+        try await Harness.with { harness in
+            let outside = try FileTree.makeTemporaryDirectory(prefix: "fastpush-outside-")
+            defer { try? FileTree.removeRecursively(outside) }
+            #expect(symlink(outside, harness.app + "/escape") == 0)
+            let before = try Self.snapshot(harness.app)
+            var invalidUTF8 = Self.bundleCreating(Array("ab".utf8))
+            invalidUTF8[8] = 0xFF
+            let zeros = [UInt8](repeating: 0, count: 200_000)
+            let bomb = try #require(
+                zeros.withUnsafeBytes {
+                    LiteralCompressor().compress($0, dictionary: UnsafeRawBufferPointer(start: nil, count: 0))
+                })
+            var inflating = ByteWriter()
+            inflating.bytes(DeltaFormat.magic); inflating.byte(DeltaFormat.version); inflating.varint(256)
+            inflating.varint(0); inflating.bytes(FileDigest(of: []).bytes)
+            inflating.byte(DeltaFormat.deflatedLiteral); inflating.varint(1000); inflating.varint(bomb.count)
+            inflating.bytes(bomb)
+            inflating.byte(DeltaFormat.end); inflating.varint(1000); inflating.bytes(FileDigest(of: Array(zeros[..<1000])).bytes)
+            let fromNothing = Delta.make(signature: Signature(bytes: []), bytes: Array("x".utf8)).delta
+            let cases: [(name: String, bundle: [UInt8], status: Int, says: String)] = [
+                ("../x", Self.bundleCreating(Array("../escape.txt".utf8)), 400, "unsafe path"),
+                ("/etc/passwd", Self.bundleCreating(Array("/etc/passwd".utf8)), 400, "unsafe path"),
+                ("a/../../x", Self.bundleCreating(Array("a/../../x".utf8)), 400, "unsafe path"),
+                ("NUL in a name", Self.bundleCreating(Array("a\u{0}b.py".utf8)), 400, "unsafe path"),
+                ("a very long name", Self.bundleCreating(Array(String(repeating: "n", count: 300).utf8)), 400, "unsafe path"),
+                ("invalid UTF-8", invalidUTF8, 400, "UTF-8"),
+                ("a write through a symlink", Self.bundleCreating(Array("escape/owned.txt".utf8)), 400, "symlink"),
+                (
+                    "a link out of the app",
+                    PushBundle(operations: [.symlink(path: "static/l", expected: .absent, target: "/etc")]).encoded(),
+                    400, "must point inside the app"
+                ),
+                (
+                    "duplicate paths",
+                    PushBundle(operations: [
+                        .file(path: "n.txt", expected: .absent, mode: 0o644, delta: fromNothing),
+                        .file(path: "n.txt", expected: .absent, mode: 0o644, delta: fromNothing),
+                    ]).encoded(), 400, "n.txt"
+                ),
+                (
+                    "a literal that inflates beyond its size",
+                    PushBundle(operations: [.file(path: "bomb.bin", expected: .absent, mode: 0o644, delta: inflating.bytes)])
+                        .encoded(), 400, "bomb.bin"
+                ),
+                ("a truncated bundle", Array(Self.bundleCreating(Array("t.txt".utf8)).dropLast(3)), 400, "truncated"),
+                ("not a bundle", Array("GET / HTTP/1.1".utf8), 400, "push bundle"),
+            ]
+            for hostile in cases {
+                let response = try await harness.request("/_fastpush/v2/push", method: .POST, body: hostile.bundle)
+                let message = String(decoding: response.body, as: UTF8.self)
+                #expect(response.status == hostile.status, "\(hostile.name): \(message)")
+                #expect(message.contains(hostile.says), "\(hostile.name): \(message)")
+            }
+            #expect(try Self.snapshot(harness.app) == before)
+            #expect(try FileManager.default.contentsOfDirectory(atPath: outside).isEmpty)
+            // The controller still serves, and a good push after all that works.
+            let good = PushBundle(operations: [.file(path: "static/ok.txt", expected: .absent, mode: 0o644, delta: fromNothing)])
+            #expect(try await harness.request("/_fastpush/v2/push", method: .POST, body: good.encoded()).status == 200)
+            #expect(try FileTree.read(harness.app + "/static/ok.txt") == Array("x".utf8))
+        }
+    }
+
+    @Test func stalePushesChangeNothing() async throws {
         try await Harness.with { harness in
             let before = try FileTree.read(harness.app + "/app.py")
             let fromNothing = Delta.make(signature: Signature(bytes: []), bytes: Array("owned".utf8)).delta
-            for path in ["../escape.txt", "/etc/passwd", "a/../../x"] {
-                var writer = ByteWriter()
-                writer.bytes(Array("FPPB".utf8)); writer.byte(1); writer.varint(0)
-                writer.byte(1); writer.lengthPrefixed(Array(path.utf8)); writer.byte(0); writer.varint(0o644)
-                writer.lengthPrefixed(fromNothing); writer.byte(0); writer.varint(1)
-                let response = try await harness.request("/_fastpush/v2/push", method: .POST, body: writer.bytes)
-                #expect(response.status == 400, "\(path)")
-                #expect(String(decoding: response.body, as: UTF8.self).contains("unsafe path"), "\(path)")
-            }
             // A push that expects a different app.py than the server has is refused whole.
             let stale = PushBundle(operations: [
                 .file(path: "static/new.txt", expected: .absent, mode: 0o644, delta: fromNothing),

@@ -20,6 +20,10 @@ struct RawConnection {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
+        // A test that waits for bytes that never come fails instead of hanging: the connection is closed
+        // after the time limit, which ends every read with an error that says how far it got.
+        let limit = channel.channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.channel.close(promise: nil) }
+        defer { limit.cancel() }
         return try await channel.executeThenClose { inbound, outbound in
             var connection = RawConnection(inbound: inbound.makeAsyncIterator(), outbound: outbound)
             return try await body(&connection)
