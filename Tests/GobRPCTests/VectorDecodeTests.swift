@@ -83,14 +83,7 @@ import Testing
     }
 
     @Test func pluginMetadataFromInstall() throws {
-        let expected = PluginMetadata(
-            name: "fast-push", version: PluginVersion(major: 1, minor: 2, build: 3),
-            minCliVersion: PluginVersion(major: 6, minor: 7),
-            commands: [
-                PluginCommand(
-                    name: "fast-push", alias: "fp", helpText: "Push fast",
-                    usageDetails: PluginUsage(usage: "cf fast-push APP", options: ["-r": "restart"]))
-            ])
+        let expected = ProtocolVectors.installedMetadata
         let annotated = try decodeRPC(try ProtocolVectors.annotated("setpluginmetadata_c2s.annotated.txt"), request: true)
         #expect(annotated.count == 1)
         #expect(annotated[0].header.method == "CliRpcCmd.SetPluginMetadata")

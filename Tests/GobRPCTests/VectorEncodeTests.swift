@@ -106,14 +106,7 @@ import Testing
     }
 
     @Test func pluginMetadataEncodesLikeTheGoLibrary() throws {
-        let metadata = PluginMetadata(
-            name: "fast-push", version: PluginVersion(major: 1, minor: 2, build: 3),
-            minCliVersion: PluginVersion(major: 6, minor: 7),
-            commands: [
-                PluginCommand(
-                    name: "fast-push", alias: "fp", helpText: "Push fast",
-                    usageDetails: PluginUsage(usage: "cf fast-push APP", options: ["-r": "restart"]))
-            ])
+        let metadata = ProtocolVectors.installedMetadata
         var encoder = GobEncoder(registry: GobTypeRegistry())
         var bytes = try encoder.encode(
             RPCRequestHeader(serviceMethod: "CliRpcCmd.SetPluginMetadata", seq: 0).gobValue, as: RPCRequestHeader.gobType)

@@ -1,4 +1,5 @@
 import Foundation
+import GobRPC
 
 /// The captured cf plugin traffic in `shared/cf-plugin-protocol/vectors`, found relative to this
 /// source file: the repository is `X/main` and the shared material `X/shared`.
@@ -12,6 +13,16 @@ enum ProtocolVectors {
         .appendingPathComponent("shared/cf-plugin-protocol/vectors")
 
     static var synthetic: URL { root.appendingPathComponent("synthetic") }
+
+    /// The metadata the captured plugin sent to cf on install (`SetPluginMetadata` in the vectors).
+    static let installedMetadata = PluginMetadata(
+        name: "fast-push", version: PluginVersion(major: 1, minor: 2, build: 3),
+        minCliVersion: PluginVersion(major: 6, minor: 7),
+        commands: [
+            PluginCommand(
+                name: "fast-push", alias: "fp", helpText: "Push fast",
+                usageDetails: PluginUsage(usage: "cf fast-push APP", options: ["-r": "restart"]))
+        ])
 
     /// One TCP connection: the plugin's bytes and cf's bytes.
     struct Connection {
