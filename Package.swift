@@ -11,7 +11,7 @@ let package = Package(
     products: [
         .library(name: "DeltaSync", targets: ["DeltaSync"]),
         .executable(name: "fastpush", targets: ["Plugin"]),
-        .executable(name: "cf-fastpush-controller", targets: ["Controller"]),
+        .executable(name: "cf-fastpush-controller", targets: ["ControllerMain"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -31,10 +31,13 @@ let package = Package(
         .target(name: "GobRPC", swiftSettings: strictness),
         .executableTarget(
             name: "Plugin",
-            dependencies: ["DeltaSync", "GobRPC", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: [
+                "DeltaSync", "GobRPC", "Controller", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
             swiftSettings: strictness
         ),
-        .executableTarget(
+        .target(
             name: "Controller",
             dependencies: [
                 "DeltaSync", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
@@ -47,6 +50,7 @@ let package = Package(
             ],
             swiftSettings: strictness
         ),
+        .executableTarget(name: "ControllerMain", dependencies: ["Controller", "DeltaSync"], swiftSettings: strictness),
         .testTarget(
             name: "DeltaSyncTests",
             dependencies: ["DeltaSync", .product(name: "PropertyBased", package: "swift-property-based")],
