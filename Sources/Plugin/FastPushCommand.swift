@@ -1,15 +1,15 @@
 import ArgumentParser
 import DeltaSync
 
-/// `fastpush`: the FastPush command line. The engine's commands work on plain files, like rdiff's.
-@main
-struct FastPushCommand: ParsableCommand {
+/// `fastpush`: the FastPush command line: pushes to any app's controller, and the engine's commands, which work
+/// on plain files like rdiff's.
+struct FastPushCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fastpush",
         abstract: "Push only what changed into a running app; work with signatures, deltas and manifests.",
         version: FastPushVersion.current,
         subcommands: [
-            DemoCommand.self, SignatureCommand.self, DeltaCommand.self, PatchCommand.self, ManifestCommand.self,
+            DemoCommand.self, PushCommand.self, StatusCommand.self, SignatureCommand.self, DeltaCommand.self, PatchCommand.self, ManifestCommand.self,
         ]
     )
 }

@@ -1,5 +1,5 @@
 import Crypto
-import DeltaSync
+package import DeltaSync
 import Foundation
 import Glibc
 import Synchronization
@@ -18,7 +18,7 @@ import Synchronization
 ///
 /// Listing hashes only files that changed since the last listing: digests are cached by path with size,
 /// modification and change time, inode and device (see ``LegacyDigestCache``).
-struct LegacyFileAPI: Sendable {
+package struct LegacyFileAPI: Sendable {
     /// The app directory that paths are relative to (the controller's working directory in production).
     let appRoot: String
     /// The normalized backend directories ("" is the whole app), none nested in another.
@@ -310,7 +310,7 @@ struct LegacyFileAPI: Sendable {
     // MARK: File system
 
     /// The SHA-256 of a file's content as lower-case hex, read in blocks.
-    static func sha256(ofFile path: String) throws(DeltaSyncError) -> String {
+    package static func sha256(ofFile path: String) throws(DeltaSyncError) -> String {
         let reader = try FileReader(path: path)
         var hasher = SHA256()
         var buffer = [UInt8](repeating: 0, count: 256 * 1024)

@@ -5,13 +5,19 @@ import DeltaSync
 /// The wire shape is Go's encoding of `struct { Checksum string; Modification int64; Content []byte }`:
 /// `{"Checksum":"<sha256, lower-case hex>","Modification":<unix seconds>,"Content":null}`, with `Content` as
 /// padded standard base64 when present. Listings leave it out (`null`); uploads carry it.
-struct LegacyFileEntry: Sendable, Equatable {
+package struct LegacyFileEntry: Sendable, Equatable {
     /// The SHA-256 of the content, 64 lower-case hex digits.
-    var checksum: String
+    package var checksum: String
     /// The modification time in whole seconds since 1970 (rounded down, as Go's `ModTime().Unix()`).
-    var modification: Int64
+    package var modification: Int64
     /// The content, or `nil` when the message does not carry it.
-    var content: [UInt8]?
+    package var content: [UInt8]?
+
+    package init(checksum: String, modification: Int64, content: [UInt8]? = nil) {
+        self.checksum = checksum
+        self.modification = modification
+        self.content = content
+    }
 }
 
 /// The legacy API's JSON, written byte for byte as Go's `json.NewEncoder(w).Encode` wrote it, and read as
@@ -25,14 +31,14 @@ struct LegacyFileEntry: Sendable, Equatable {
 /// is base64 with Go's rules (standard alphabet, padding required, line breaks ignored) or `null` for an empty
 /// file. Unlike Go, a path that appears twice, a path that is not UTF-8, a lone surrogate escape, a `null` entry
 /// or anything after the top-level value is refused rather than silently resolved.
-enum LegacyJSON {
+package enum LegacyJSON {
     /// Deepest nesting accepted inside skipped values, so hostile input cannot exhaust the stack.
     static let maximumDepth = 64
 
     // MARK: Writing
 
     /// A listing or upload map as Go encodes `map[string]*FileEntry`.
-    static func encode(files: [String: LegacyFileEntry]) -> [UInt8] {
+    package static func encode(files: [String: LegacyFileEntry]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(files.count * 120)
         out.append(UInt8(ascii: "{"))

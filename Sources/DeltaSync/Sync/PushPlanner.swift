@@ -87,9 +87,15 @@ public struct PushPlanner: Sendable {
     }
 
     /// The delta from the server's file (described by `signature`) or from nothing to the local file.
+    ///
+    /// A delta against a signature that turns out no smaller than the file (a small file, or one rewritten
+    /// throughout) is replaced by the file sent whole, which then costs only its deflated literals.
     private func makeDelta(for path: String, against signature: Signature?) throws(DeltaSyncError) -> [UInt8] {
         let basis = signature ?? Signature(bytes: [])
-        let (_, sink) = try Delta.make(signature: basis, from: try FileReader(path: localRoot + "/" + path), to: MemorySink())
-        return sink.bytes
+        let reader = try FileReader(path: localRoot + "/" + path)
+        let (_, sink) = try Delta.make(signature: basis, from: reader, to: MemorySink())
+        guard signature != nil, sink.bytes.count >= reader.count else { return sink.bytes }
+        let (_, whole) = try Delta.make(signature: Signature(bytes: []), from: try FileReader(path: localRoot + "/" + path), to: MemorySink())
+        return whole.bytes.count < sink.bytes.count ? whole.bytes : sink.bytes
     }
 }

@@ -1,56 +1,95 @@
 import ArgumentParser
+import AsyncHTTPClient
+import Controller
 import DeltaSync
+import Foundation
 
-
-/// `fastpush demo`: a push from an app directory to a "deployed" copy, through the engine, on this machine.
+/// `fastpush demo`: a real push on this machine, end to end.
 ///
-/// It builds an example app in a temporary directory, deploys a copy, edits the app the way a developer
-/// does between pushes, and then brings the copy up to date with signatures and deltas, printing what
-/// each file cost against uploading it whole. It ends by proving the two trees have the same root digest.
-struct DemoCommand: ParsableCommand {
+/// It builds an example Python app in a temporary directory, deploys a copy as a container would hold it,
+/// starts a controller in this process (supervising the app, proxying to it, serving the sync API on a loopback
+/// port), edits the app the way a developer does between pushes, pushes over HTTP, and shows the app's answer
+/// before and after. A second edit then shows the steady state: one request. Everything is removed at the end.
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Show a delta push between two local directories, then clean up.")
+        abstract: "Push edits of an example app to a local controller and its running app, then clean up.")
 
     @Flag(help: "Leave the temporary directory in place to look at it.") var keep = false
 
-    func run() throws {
+    func run() async throws {
         let workspace = try FileTree.makeTemporaryDirectory(prefix: "fastpush-demo")
         defer { if !keep { try? FileTree.removeRecursively(workspace) } }
         let app = workspace + "/app"
-        let deployed = workspace + "/deployed"
+        let container = workspace + "/container"
         try ExampleApp.create(at: app)
-        try ExampleApp.create(at: deployed)
-        print("example app in \(app), deployed copy in \(deployed)")
+        try ExampleApp.create(at: container)
+
+        var environment = ProcessInfo.processInfo.environment
+        let token = FileDigest(of: Array(UUID().uuidString.utf8)).hex
+        for (name, value) in [
+            "BIND_ADDRESS": "127.0.0.1", "PORT": "0", "BACKEND_PORT": "\(try freeLoopbackPort())",
+            "BACKEND_COMMAND": ExampleApp.command, "FASTPUSH_TOKEN": token, "FASTPUSH_GRACE_SECONDS": "2",
+        ] {
+            environment[name] = value
+        }
+        let controller = try await EmbeddedController.start(root: container, environment: environment, searchPaths: [])
+        do {
+            try await show(app: app, container: container, controller: controller, token: token, workspace: workspace)
+        } catch {
+            await controller.stop()
+            throw error
+        }
+        await controller.stop()
+        print(keep ? "\nLeft everything in \(workspace)." : "\nStopped the controller and the app, removed \(workspace).")
+    }
+
+    private func show(app: String, container: String, controller: EmbeddedController, token: String, workspace: String) async throws {
+        let url = "http://127.0.0.1:\(controller.port)"
+        print("FastPush demo: an example Python app, run by a controller, and a push of a few edits.")
+        print("  your app directory:           \(app)")
+        print("  the container's copy:         \(container)")
+        print("  the controller (app's route): \(url)")
+        print("The app says: \(try await page(url))\n")
 
         try ExampleApp.edit(at: app)
-        print("edited the app: one line of app.py, a byte range of model.bin, a new file, a deletion, an exec bit\n")
+        print("Edited the app: a line of app.py, 400 bytes of the 4 MiB data/model.bin, a new static/app.js,")
+        print("a deleted template and an exec bit on run.sh (debug.log changed too, but .cfignore leaves it out).\n")
+        print("$ fastpush push \(url) app   (no cache yet: manifest, signatures, bundle)")
+        let terminal = Terminal(environment: ProcessInfo.processInfo.environment)
+        var cacheEnvironment = ProcessInfo.processInfo.environment
+        cacheEnvironment["FASTPUSH_CACHE_DIR"] = workspace + "/cache"
+        let endpoint = try ControllerEndpoint(appURL: url, token: token)
+        try await push(endpoint: endpoint, directory: app, environment: cacheEnvironment, terminal: terminal)
+        print("The app now says: \(try await page(url))\n")
+
+        let style = app + "/static/style.css"
+        try FileTree.write(Array("body { font-family: sans-serif; color: #333; }\n".utf8), to: style)
+        print("Edited static/style.css. The client knows what the app has, so this push is one request:")
+        print("$ fastpush push \(url) app")
+        try await push(endpoint: endpoint, directory: app, environment: cacheEnvironment, terminal: terminal)
 
         var local = try TreeScanner(root: app)
-        var remote = try TreeScanner(root: deployed)
-        let before = try remote.scan().manifest
-        let after = try local.scan().manifest
-
-        // The deployed side signs the files that differ; the app side plans a bundle of deltas against
-        // those signatures; the deployed side checks and applies the bundle as one batch.
-        let changed = after.diff(from: before).modified.filter { $0.kind == .file }
-        var signatures: [String: DeltaSync.Signature] = [:]
-        for entry in changed { signatures[entry.path] = try DeltaSync.Signature(file: deployed + "/" + entry.path) }
-        let signatureBytes = signatures.values.reduce(0) { $0 + $1.encodedSize }
-        let plan = try PushPlanner(localRoot: app).plan(local: after, remote: before, signatures: signatures)
-        let bundle = plan.bundle.encoded()
-        let result = try BundleApplier(root: deployed).apply(PushBundle(decoding: bundle))
-
-        for item in plan.items { print(PushLine(item)) }
-        let wholeFiles = plan.items.filter { $0.change != .deleted }.reduce(0) { $0 + $1.fileSize }
-        print("\n\(plan.items.count) changes in one bundle of \(ByteCount(bundle.count)) (+ \(ByteCount(signatureBytes)) of signatures);")
-        print("the changed files whole are \(ByteCount(wholeFiles)), the whole app \(ByteCount(after.totalFileSize))")
-        print("applied as one batch: \(result.entries.count) changes, \(ByteCount(result.bytesWritten)) written")
-        let check = try remote.scan().manifest
-        guard check.rootDigest == after.rootDigest else {
-            throw ValidationError("the deployed copy does not match the app after the push (root \(check.rootDigest.short)… vs \(after.rootDigest.short)…)")
+        var remote = try TreeScanner(root: container, ignoreRules: IgnoreRules.load(root: app))
+        let (mine, theirs) = (try local.scan().manifest, try remote.scan().manifest)
+        guard mine.rootDigest == theirs.rootDigest else {
+            throw ValidationError("the container's copy does not match the app after the push (root \(theirs.rootDigest.short)… vs \(mine.rootDigest.short)…)")
         }
-        print("deployed copy matches the app: root digest \(after.rootDigest.hex)")
+        print("\nThe container's copy matches the app directory: root digest \(mine.rootDigest.short)…")
+    }
+
+    private func push(endpoint: ControllerEndpoint, directory: String, environment: [String: String], terminal: Terminal) async throws {
+        let session = PushSession(
+            client: ControllerClient(endpoint: endpoint), cache: PushCache(endpoint: endpoint, environment: environment),
+            options: PushOptions(directory: directory), terminal: terminal)
+        let outcome = try await session.run()
+        guard outcome.succeeded else { throw ValidationError("the push did not go as expected; see above") }
+    }
+
+    /// The app's home page through the controller's proxy, as a browser would see it.
+    private func page(_ url: String) async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 1 << 20)
+        return String(buffer: body).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 }
-

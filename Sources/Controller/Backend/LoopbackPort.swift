@@ -1,7 +1,8 @@
 import Glibc
 
-/// A loopback port nothing listens on: bound to port 0 so the kernel picks it, then released.
-func freeLoopbackPort() throws -> UInt16 {
+/// A loopback port nothing listens on: bound to port 0 so the kernel picks it, then released. For a backend
+/// port chosen at run time (the demo, tests).
+package func freeLoopbackPort() throws -> UInt16 {
     struct Failure: Error, CustomStringConvertible { let description: String }
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
     guard descriptor >= 0 else { throw Failure(description: "socket failed") }

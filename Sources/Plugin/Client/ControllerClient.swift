@@ -1,0 +1,213 @@
+import AsyncHTTPClient
+import DeltaSync
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The sync API of one controller over HTTP: v2 (manifest, signatures, push, status) and the original API.
+struct ControllerClient: Sendable {
+    /// What a request for the server's manifest found.
+    enum ManifestReply: Sendable {
+        /// The server's tree still has the root digest the client named.
+        case unchanged
+        case manifest(Manifest)
+        /// The controller only speaks the original API (`GET/PUT /files`).
+        case legacyOnly
+    }
+
+    /// What a push came to.
+    enum PushReply: Sendable {
+        case applied(PushAnswer)
+        /// A precondition failed: the server's files are not what the client thought; nothing was written.
+        case conflict(String)
+    }
+
+    let endpoint: ControllerEndpoint
+    let trace: HTTPTrace?
+    /// Called with the bytes of a request body sent so far, for a progress bar.
+    var uploadProgress: (@Sendable (Int, Int) -> Void)?
+
+    init(endpoint: ControllerEndpoint, trace: HTTPTrace? = nil) {
+        self.endpoint = endpoint
+        self.trace = trace
+    }
+
+    func manifest(ifNoneMatch root: FileDigest? = nil) async throws -> ManifestReply {
+        let response = try await send(
+            "v2/manifest", headers: root.map { [("If-None-Match", "\"\($0.hex)\"")] } ?? [], limit: 1 << 30)
+        switch response.status {
+        case 304: return .unchanged
+        case 200:
+            return .manifest(try decoding("manifest") { () throws(DeltaSyncError) in try Manifest(decoding: response.body) })
+        case 404, 405: return .legacyOnly
+        default: throw failure(response, doing: "reading the app's manifest")
+        }
+    }
+
+    /// The server's signatures of `paths`; files it does not have as regular files are left out.
+    func signatures(for paths: [String]) async throws -> [String: Signature] {
+        guard !paths.isEmpty else { return [:] }
+        let response = try await send(
+            "v2/signatures", method: .POST, body: Array(paths.joined(separator: "\n").utf8), limit: 1 << 34)
+        guard response.status == 200 else { throw failure(response, doing: "reading signatures") }
+        return try decoding("signatures") { () throws(DeltaSyncError) in
+            var reader = ByteReader(MemorySource(response.body), what: "signatures answer")
+            var signatures: [String: Signature] = [:]
+            while try !reader.atEnd() {
+                let path = String(decoding: try reader.lengthPrefixed("path", limit: RelativePath.maximumLength), as: UTF8.self)
+                signatures[path] = try Signature(decoding: try reader.lengthPrefixed("signature", limit: 1 << 34))
+            }
+            return signatures
+        }
+    }
+
+    func push(_ bundle: [UInt8], dryRun: Bool, restart: PushOptions.Restart = .rules) async throws -> PushReply {
+        var query: [String] = []
+        if dryRun { query.append("dry_run=true") }
+        if restart != .rules { query.append("restart=\(restart.rawValue)") }
+        let response = try await send(
+            "v2/push" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), method: .POST, body: bundle,
+            limit: 64 << 20, progress: uploadProgress)
+        switch response.status {
+        case 200: return .applied(try json(PushAnswer.self, response, what: "push answer"))
+        case 409: return .conflict(Self.message(response))
+        default: throw failure(response, doing: "pushing")
+        }
+    }
+
+    func status() async throws -> StatusAnswer {
+        let response = try await send("v2/status", limit: 16 << 20)
+        guard response.status == 200 else {
+            if response.status == 404 {
+                throw ClientError("\(endpoint.baseURL) has no v2 status: the app runs the original Go controller, which only reports \"Running\" or not; deploy cf-fastpush-controller from this release to see more")
+            }
+            throw failure(response, doing: "reading the status")
+        }
+        return try json(StatusAnswer.self, response, what: "status")
+    }
+
+    // MARK: The original API
+
+    /// The original API's file list: path to SHA-256 (hex).
+    func legacyChecksums() async throws -> [String: String] {
+        let response = try await send("files", limit: 1 << 30)
+        guard response.status == 200 else { throw failure(response, doing: "listing the app's files") }
+        guard let listing = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] else {
+            throw ClientError("the controller's file list is not the JSON expected; is \(endpoint.baseURL) a cf-fastpush-controller?")
+        }
+        return listing.compactMapValues { ($0 as? [String: Any])?["Checksum"] as? String }
+    }
+
+    /// Uploads whole files (the JSON of `LegacyJSON.encode(files:)`); returns the controller's health message.
+    func legacyUpload(_ body: [UInt8]) async throws -> String {
+        let response = try await send("files", method: .PUT, body: body, limit: 1 << 20, progress: uploadProgress)
+        guard response.status == 200 else { throw failure(response, doing: "uploading files") }
+        return try json([String: String].self, response, what: "upload answer")["Health"] ?? ""
+    }
+
+    func legacyStatus() async throws -> String {
+        let response = try await send("status", limit: 1 << 20)
+        guard response.status == 200 else { throw failure(response, doing: "reading the status") }
+        return try json([String: String].self, response, what: "status")["Health"] ?? ""
+    }
+
+    // MARK: HTTP
+
+    struct Response: Sendable {
+        var status: Int
+        var body: [UInt8]
+        var headers: HTTPHeaders
+    }
+
+    private func send(
+        _ route: String, method: HTTPMethod = .GET, headers: [(String, String)] = [], body: [UInt8]? = nil,
+        limit: Int, progress: (@Sendable (Int, Int) -> Void)? = nil
+    ) async throws -> Response {
+        var request = HTTPClientRequest(url: endpoint.url(route))
+        request.method = method
+        for (name, value) in endpoint.headers + headers { request.headers.add(name: name, value: value) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: route == "files" ? "application/json" : "application/octet-stream")
+            request.body = .stream(UploadChunks(bytes: body, progress: progress), length: .known(Int64(body.count)))
+        }
+        trace?.request(request, bodySize: body?.count ?? 0)
+        let response: HTTPClientResponse
+        do {
+            response = try await HTTPClient.shared.execute(request, timeout: .minutes(30))
+        } catch {
+            throw ClientError(
+                "cannot reach the controller at \(endpoint.baseURL) (\(error)); check the URL, that the app is running, and that its start command is cf-fastpush-controller")
+        }
+        let bytes: ByteBuffer
+        do {
+            bytes = try await response.body.collect(upTo: limit)
+        } catch {
+            throw ClientError("the controller's answer to \(method) \(route) was cut off or larger than \(ByteCount(limit)) (\(error))")
+        }
+        let result = Response(status: Int(response.status.code), body: Array(buffer: bytes), headers: response.headers)
+        trace?.response(result)
+        return result
+    }
+
+    private func decoding<T>(_ what: String, _ body: () throws(DeltaSyncError) -> T) throws -> T {
+        do { return try body() } catch {
+            throw ClientError("the controller's \(what) is not valid (\(error.message)); is \(endpoint.baseURL) a FastPush controller?")
+        }
+    }
+
+    private func json<T: Decodable>(_ type: T.Type, _ response: Response, what: String) throws -> T {
+        do { return try JSONDecoder().decode(type, from: Data(response.body)) } catch {
+            throw ClientError("the controller's \(what) is not the JSON expected (\(error)); is \(endpoint.baseURL) a FastPush controller?")
+        }
+    }
+
+    /// The text of an error answer: the JSON `error`/`message` field, or the body itself.
+    static func message(_ response: Response) -> String {
+        let text = String(decoding: response.body.prefix(4096), as: UTF8.self)
+        if let object = try? JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any] {
+            if let message = (object["error"] as? [String: Any])?["message"] as? String { return message }
+            for key in ["error", "message", "reason"] { if let message = object[key] as? String { return message } }
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private func failure(_ response: Response, doing what: String) -> ClientError {
+        let said = Self.message(response)
+        let detail = said.isEmpty ? "" : ": \(said)"
+        switch response.status {
+        case 401, 403:
+            return ClientError(
+                "the controller refused the credentials while \(what) (HTTP \(response.status))\(detail). Pass the controller's token with --token or FASTPUSH_TOKEN, or log in to cf again")
+        case 413:
+            return ClientError("the push is too large for the controller (HTTP 413)\(detail)")
+        case 502, 503, 504:
+            return ClientError(
+                "the app did not answer while \(what) (HTTP \(response.status))\(detail). Is it running (cf app) with cf-fastpush-controller as its start command?")
+        default:
+            return ClientError("the controller answered HTTP \(response.status) while \(what)\(detail)")
+        }
+    }
+}
+
+/// A request body handed to the HTTP client in chunks, reporting how much was taken.
+private struct UploadChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let bytes: [UInt8]
+    let progress: (@Sendable (Int, Int) -> Void)?
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let bytes: [UInt8]
+        let progress: (@Sendable (Int, Int) -> Void)?
+        var offset = 0
+
+        mutating func next() async -> ByteBuffer? {
+            guard offset < bytes.count else { return nil }
+            let end = Swift.min(offset + (256 << 10), bytes.count)
+            defer { offset = end }
+            progress?(end, bytes.count)
+            return ByteBuffer(bytes: bytes[offset..<end])
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(bytes: bytes, progress: progress) }
+}

@@ -1,0 +1,33 @@
+import GobRPC
+
+/// Where an app's controller is and how to authenticate to it, found through the cf CLI: the app's route from
+/// `GetApp`, the user's own access token (which a controller with `cf_api` checks against the app's
+/// permissions), and the app's `FASTPUSH_TOKEN` variable when it has one. The app's GUID is a credential only
+/// for the original Go controller.
+struct CFTarget {
+    let app: GetAppModel
+    let endpoint: ControllerEndpoint
+    let legacyEndpoint: ControllerEndpoint
+
+    init(appName: String, route: String?, connection: CFPluginConnection) throws {
+        guard try connection.isLoggedIn() else {
+            throw ClientError("you are not logged in: run `cf login`, then try again")
+        }
+        do {
+            app = try connection.getApp(appName)
+        } catch {
+            throw ClientError("cannot find app \(appName) in the targeted org and space (\(error)); check `cf apps` and `cf target`")
+        }
+        guard let url = route ?? app.routeURLs.first else {
+            throw ClientError("app \(appName) has no route, so its controller cannot be reached: map one with `cf map-route`, or pass --route URL")
+        }
+        let token = app.environmentVars["FASTPUSH_TOKEN"]?.stringValue.flatMap { $0.isEmpty ? nil : $0 }
+        var endpoint = try ControllerEndpoint(appURL: url, token: token)
+        let accessToken = try connection.accessToken()
+        endpoint.bearer = accessToken.isEmpty ? nil : accessToken
+        self.endpoint = endpoint
+        var legacy = try ControllerEndpoint(appURL: url, token: token ?? app.guid)
+        legacy.bearer = nil
+        legacyEndpoint = legacy
+    }
+}

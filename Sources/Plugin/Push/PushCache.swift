@@ -1,0 +1,72 @@
+import DeltaSync
+import Foundation
+
+/// What the client last left on one controller, so that the next push is one request: the manifest of the
+/// pushed tree (as the server now has it) and the signatures of pushed files, keyed by their digests.
+///
+/// Lives in `$FASTPUSH_CACHE_DIR`, else `$XDG_CACHE_HOME/fastpush`, else `~/.cache/fastpush`: one folder per
+/// controller URL (and instance) with `manifest` and `state.json`, and a shared `signatures/` folder named by
+/// file digest. It is only a hint: every push carries the digest it expects for each file, so a stale cache
+/// costs a second round trip, never a wrong file. `--resync` ignores it and starts over.
+struct PushCache: Sendable {
+    /// What `state.json` holds.
+    struct State: Codable, Sendable {
+        var url: String
+        var serverRootDigest: String?
+        var container: StatusAnswer.Container?
+        var pushedAt: Int64
+    }
+
+    let root: String
+    let directory: String
+
+    init(endpoint: ControllerEndpoint, environment: [String: String]) {
+        root = Self.root(environment: environment)
+        let key = FileDigest(of: Array((endpoint.baseURL + "|" + (endpoint.instance ?? "")).utf8)).short
+        directory = root + "/" + key
+    }
+
+    static func root(environment: [String: String]) -> String {
+        if let path = environment["FASTPUSH_CACHE_DIR"], !path.isEmpty { return path }
+        if let path = environment["XDG_CACHE_HOME"], !path.isEmpty { return path + "/fastpush" }
+        return (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()) + "/.cache/fastpush"
+    }
+
+    /// The last pushed manifest and its state, or `nil` when there is none or it cannot be read.
+    func load() -> (manifest: Manifest, state: State)? {
+        guard let bytes = try? FileTree.read(directory + "/manifest"),
+            let manifest = try? Manifest(decoding: bytes),
+            let stateBytes = try? FileTree.read(directory + "/state.json"),
+            let state = try? JSONDecoder().decode(State.self, from: Data(stateBytes))
+        else { return nil }
+        return (manifest, state)
+    }
+
+    /// Records what the server has after a push.
+    func save(_ manifest: Manifest, state: State) throws {
+        try FileTree.makeDirectories(directory)
+        try FileTree.write(manifest.encoded(), to: directory + "/manifest")
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try FileTree.write(Array(try encoder.encode(state)), to: directory + "/state.json")
+    }
+
+    func signature(for digest: FileDigest) -> Signature? {
+        guard let bytes = try? FileTree.read(signaturePath(digest)),
+            let signature = try? Signature(decoding: bytes), signature.fileDigest == digest
+        else { return nil }
+        return signature
+    }
+
+    func store(_ signature: Signature) throws {
+        try FileTree.makeDirectories(root + "/signatures")
+        try FileTree.write(signature.encoded(), to: signaturePath(signature.fileDigest))
+    }
+
+    /// Forgets this controller's state (the shared signatures stay: they are keyed by content).
+    func clear() {
+        try? FileTree.removeRecursively(directory)
+    }
+
+    private func signaturePath(_ digest: FileDigest) -> String { root + "/signatures/" + digest.hex }
+}

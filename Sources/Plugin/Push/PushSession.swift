@@ -1,0 +1,187 @@
+import Controller
+import DeltaSync
+import Foundation
+
+/// One push from an app directory to a controller, in as few requests as the cache allows.
+///
+/// Steady state (the cache knows what the server has): one request, the bundle, whose per-file
+/// preconditions the server checks. Nothing changed locally: one small manifest request with the server's
+/// last root digest, answered 304. No cache, `--resync`, or a failed precondition: the server's manifest, the
+/// signatures of just the files that differ, then the bundle.
+struct PushSession {
+    let client: ControllerClient
+    /// The client for a controller that speaks only the original API, when it needs other credentials (the
+    /// app's GUID, under cf); `nil` uses ``client``.
+    var legacyClient: ControllerClient? = nil
+    let cache: PushCache
+    let options: PushOptions
+    let terminal: Terminal
+
+    /// What the push came to.
+    struct Outcome {
+        /// The controller's answer; `nil` when there was nothing to push or the controller is a legacy one.
+        var answer: PushAnswer?
+        /// HTTP requests made.
+        var requests = 0
+        /// Bytes uploaded (signature requests and the bundle).
+        var bytesSent = 0
+        /// Whether everything went as asked (files applied, commands succeeded, the app came back).
+        var succeeded = true
+    }
+
+    func run() async throws -> Outcome {
+        let started = ContinuousClock.now
+        let ignoreRules = try IgnoreRules.load(root: options.directory)
+        var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules)
+        let scan = try scanner.scan()
+        if options.verbose {
+            for skipped in scan.skipped { terminal.print("[SKIP] \(skipped.path): \(skipped.reason)") }
+            terminal.print("scanned \(scan.manifest.fileCount) files (\(scan.hashedFiles) hashed) in \(Self.seconds(since: started))")
+        }
+        let local = scan.manifest
+        var outcome = Outcome()
+        let cached = options.resync ? nil : cache.load()
+        let known = cached?.manifest
+
+        var remote: Manifest
+        var serverRoot = cached?.state.serverRootDigest
+        if let cached, !options.resync, local.diff(from: cached.manifest).isEmpty {
+            // Nothing changed here since the last push: one small request confirms the server still has it.
+            outcome.requests += 1
+            let root = cached.state.serverRootDigest.flatMap { FileDigest(hex: $0) }
+            switch try await client.manifest(ifNoneMatch: root) {
+            case .unchanged:
+                terminal.print("Nothing to push: the app is up to date with \(options.directory).")
+                return outcome
+            case .legacyOnly:
+                return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
+            case .manifest(let server):
+                serverRoot = server.rootDigest.hex
+                remote = try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules)
+            }
+        } else if let known {
+            remote = known
+        } else {
+            outcome.requests += 1
+            switch try await client.manifest() {
+            case .legacyOnly:
+                return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
+            case .unchanged:
+                throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
+            case .manifest(let server):
+                serverRoot = server.rootDigest.hex
+                remote = try Self.view(of: server, local: local, known: nil, ignoreRules: ignoreRules)
+            }
+        }
+
+        for attempt in 0..<2 {
+            let diff = local.diff(from: remote)
+            if diff.isEmpty {
+                terminal.print("Nothing to push: the app is up to date with \(options.directory).")
+                if !options.dryRun { try saveCache(local, serverRoot: serverRoot) }
+                return outcome
+            }
+            var signatures: [String: Signature] = [:]
+            var wanted: [String] = []
+            for entry in diff.modified where entry.kind == .file {
+                if let digest = remote[entry.path]?.digest, let signature = cache.signature(for: digest) {
+                    signatures[entry.path] = signature
+                } else if (remote[entry.path]?.size ?? 0) >= Self.smallestFileWorthASignature {
+                    wanted.append(entry.path)
+                }
+            }
+            if !wanted.isEmpty {
+                outcome.requests += 1
+                outcome.bytesSent += wanted.reduce(0) { $0 + $1.utf8.count + 1 }
+                for (path, signature) in try await client.signatures(for: wanted) {
+                    signatures[path] = signature
+                    try? cache.store(signature)
+                }
+            }
+            let plan = try PushPlanner(localRoot: options.directory).plan(local: local, remote: remote, signatures: signatures)
+            let bundle = plan.bundle.encoded()
+            outcome.requests += 1
+            outcome.bytesSent += bundle.count
+            var uploading = client
+            let terminal = self.terminal
+            uploading.uploadProgress = { done, total in terminal.progress(done, of: total) }
+            switch try await uploading.push(bundle, dryRun: options.dryRun, restart: options.restart) {
+            case .applied(let answer):
+                outcome.answer = answer
+                let report = PushReport(
+                    items: plan.items, answer: answer, bytesSent: outcome.bytesSent, requests: outcome.requests,
+                    elapsed: ContinuousClock.now - started)
+                outcome.succeeded = report.print(to: terminal)
+                if !options.dryRun {
+                    try saveCache(local, serverRoot: answer.rootDigest)
+                    storeSignatures(of: known == nil ? local.entries.map(\.path) : plan.items.filter { $0.change != .deleted }.map(\.path), in: local)
+                }
+                return outcome
+            case .conflict(let why):
+                guard attempt == 0 else {
+                    throw ClientError("the app's files changed while pushing (\(why)); nothing was written. Push again.")
+                }
+                terminal.print("The app's files are not what the last push left (\(why)); reading them and pushing again.")
+                cache.clear()
+                outcome.requests += 1
+                guard case .manifest(let server) = try await client.manifest() else {
+                    throw ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")
+                }
+                serverRoot = server.rootDigest.hex
+                remote = try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules)
+            }
+        }
+        return outcome
+    }
+
+    /// The part of the server's tree a push is about: not what the local ignore rules hide (the server may
+    /// hold installed dependencies or caches there). When the client knows what it left on the server, files it
+    /// never knew about (written by the app itself: logs, caches, uploads) are left out too, so a push never
+    /// deletes them; without that knowledge (first push, `--resync`) the server is made to match the directory,
+    /// as `cf push` would.
+    static func view(of server: Manifest, local: Manifest, known: Manifest?, ignoreRules: IgnoreRules) throws -> Manifest {
+        try Manifest(
+            entries: server.entries.filter { entry in
+                if entry.path.hasPrefix(BundleApplier.stagingPrefix) { return false }
+                if ignoreRules.isIgnored(entry.path, isDirectory: entry.kind == .directory) { return false }
+                guard let known else { return true }
+                return local[entry.path] != nil || known[entry.path] != nil
+            })
+    }
+
+    private func saveCache(_ manifest: Manifest, serverRoot: String?) throws {
+        do {
+            try cache.save(
+                manifest,
+                state: .init(
+                    url: client.endpoint.baseURL, serverRootDigest: serverRoot, container: nil,
+                    pushedAt: Int64(Date().timeIntervalSince1970)))
+        } catch {
+            terminal.print("warning: could not save the push cache in \(cache.directory) (\(error)); the next push will read the app's manifest again")
+        }
+    }
+
+    /// Keeps the signatures of `paths` as the server now has them (the files just sent; after a push without a
+    /// cache, every file), so that their next change travels as a delta in one request.
+    private func storeSignatures(of paths: [String], in local: Manifest) {
+        for path in paths {
+            guard let entry = local[path], entry.kind == .file, entry.size >= Self.smallestFileWorthASignature,
+                let digest = entry.digest, cache.signature(for: digest) == nil,
+                let signature = try? Signature(file: options.directory + "/" + path)
+            else { continue }
+            try? cache.store(signature)
+        }
+    }
+
+    /// Below this size a changed file travels whole (deflated) rather than costing a signature round trip.
+    static let smallestFileWorthASignature = 8 << 10
+
+    static func seconds(since start: ContinuousClock.Instant) -> String {
+        seconds(ContinuousClock.now - start)
+    }
+
+    static func seconds(_ duration: Duration) -> String {
+        let milliseconds = Int(duration / .milliseconds(1))
+        return milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
+    }
+}
