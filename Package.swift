@@ -56,8 +56,16 @@ let package = Package(
             dependencies: ["DeltaSync", .product(name: "PropertyBased", package: "swift-property-based")],
             swiftSettings: strictness
         ),
-        .testTarget(name: "GobRPCTests", dependencies: ["GobRPC"], exclude: ["GoPeer"], swiftSettings: strictness),
-        .testTarget(name: "PluginTests", dependencies: ["Plugin", "DeltaSync"], swiftSettings: strictness),
+        .target(name: "TestSupport", path: "Tests/Support", exclude: ["GoPeer"], swiftSettings: strictness),
+        .testTarget(name: "GobRPCTests", dependencies: ["GobRPC", "TestSupport"], swiftSettings: strictness),
+        .testTarget(
+            name: "PluginTests",
+            dependencies: [
+                "Plugin", "DeltaSync", "Controller", "GobRPC", "TestSupport",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ],
+            swiftSettings: strictness
+        ),
         .testTarget(
             name: "ControllerTests",
             dependencies: [

@@ -308,6 +308,10 @@ func (c *CliRpcCmd) GetApp(name string, app *GetAppModel) error {
 		},
 		Services: []GetApp_ServiceSummary{{Guid: "s1", Name: "db"}},
 	}
+	// A test of the plugin binary gives the app its FASTPUSH_TOKEN variable, as `cf set-env` would.
+	if token := os.Getenv("GOPEER_APP_FASTPUSH_TOKEN"); token != "" {
+		app.EnvironmentVars["FASTPUSH_TOKEN"] = token
+	}
 	return nil
 }
 

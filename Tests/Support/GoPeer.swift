@@ -1,10 +1,10 @@
 import Foundation
 
 /// The Go program in `GoPeer/`, built once per test run and started per test: a real Go
-/// net/rpc server playing cf's side, so the Swift client meets Go's own gob implementation.
-final class GoPeer: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
+/// net/rpc server playing cf's side, so the Swift client (and the plugin binary) meet Go's own gob implementation.
+public final class GoPeer: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
     }
 
     static let sourceDirectory = URL(fileURLWithPath: #filePath)
@@ -15,14 +15,16 @@ final class GoPeer: @unchecked Sendable {
         do throws(Failure) { return .success(try build()) } catch { return .failure(error) }
     }()
 
-    let port: Int
+    public let port: Int
     private let process: Process
     private let input: Pipe
 
-    init() throws {
+    /// Starts a peer; `environment` adds variables it reads (such as `GOPEER_APP_FASTPUSH_TOKEN`).
+    public init(environment: [String: String] = [:]) throws {
         let executable = try Self.binary.get()
         process = Process()
         process.executableURL = executable
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         input = Pipe()
         let output = Pipe()
         process.standardInput = input
@@ -43,7 +45,7 @@ final class GoPeer: @unchecked Sendable {
     }
 
     /// Closing stdin makes the peer exit; terminate in case it does not.
-    func stop() {
+    public func stop() {
         try? input.fileHandleForWriting.close()
         if process.isRunning { process.terminate() }
         process.waitUntilExit()

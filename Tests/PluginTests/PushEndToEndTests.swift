@@ -1,0 +1,164 @@
+import Controller
+import DeltaSync
+import Foundation
+import Glibc
+import Testing
+
+@testable import Plugin
+
+/// The client against a real controller on a loopback socket with the example app running behind it.
+@Suite(.serialized) struct PushEndToEndTests {
+    @Test func pushesNewModifiedDeletedExecBitAndSymlinkAndLeavesIgnoredFilesAlone() async throws {
+        try await ControllerHarness.with { harness in
+            try ExampleApp.edit(at: harness.local)
+            #expect(symlink("static/app.js", harness.local + "/latest.js") == 0)
+            try FileTree.write(Array("container's own log\n".utf8), to: harness.container + "/debug.log")
+            let (outcome, lines) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(outcome.requests == 3, "no cache: manifest, signatures, bundle")
+            #expect(lines.contains("[DEL]  templates/old.html"))
+            #expect(lines.contains { $0.hasPrefix("[NEW]  static/app.js") })
+            #expect(lines.contains { $0.hasPrefix("[NEW]  latest.js") })
+            #expect(lines.contains { $0.hasPrefix("[MOD]  data/model.bin (delta ") && $0.hasSuffix("of 4.0 MiB)") })
+            #expect(lines.contains("[MODE] run.sh"))
+            #expect(!lines.contains { $0.contains("debug.log") })
+
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+            #expect(try FileTree.read(harness.container + "/data/model.bin") == FileTree.read(harness.local + "/data/model.bin"))
+            #expect(access(harness.container + "/templates/old.html", F_OK) != 0)
+            var info = stat()
+            #expect(stat(harness.container + "/run.sh", &info) == 0 && info.st_mode & 0o100 != 0)
+            var target = [CChar](repeating: 0, count: 256)
+            let length = readlink(harness.container + "/latest.js", &target, 255)
+            #expect(length > 0 && String(decoding: target[..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self) == "static/app.js")
+            #expect(String(decoding: try FileTree.read(harness.container + "/debug.log"), as: UTF8.self) == "container's own log\n")
+            // The whole 4 MiB model did not travel: a few hundred changed bytes did.
+            #expect(outcome.bytesSent < 64 << 10)
+        }
+    }
+
+    @Test func dryRunChangesNothingAndShowsTheDecision() async throws {
+        try await ControllerHarness.with { harness in
+            let before = try harness.containerManifest(ignoringLocalRules: false)
+            let pid = try await harness.status().backend.pid
+            try ExampleApp.edit(at: harness.local)
+            let (outcome, lines) = try await harness.push { $0.dryRun = true }
+            #expect(outcome.answer?.dryRun == true)
+            #expect(lines.contains("Dry run: nothing was changed."))
+            #expect(lines.contains { $0.hasPrefix("Would restart the app") }, "app.py changed: the rules restart")
+            #expect(try harness.containerManifest(ignoringLocalRules: false) == before)
+            #expect(try await harness.status().backend.pid == pid)
+            // A dry run leaves no manifest cache behind: the real push reads the server's manifest again (the
+            // signatures it fetched are kept: they are keyed by content).
+            let (real, _) = try await harness.push()
+            #expect(real.requests == 2)
+        }
+    }
+
+    @Test func restartsOnlyWhenTheRulesSaySo() async throws {
+        try await ControllerHarness.with { harness in
+            let firstPid = try #require(try await harness.status().backend.pid)
+            try FileTree.write(Array("body { color: blue; }\n".utf8), to: harness.local + "/static/style.css")
+            let (quiet, quietLines) = try await harness.push()
+            #expect(quiet.answer?.restart == false)
+            #expect(quietLines.contains { $0.hasPrefix("No restart needed") })
+            #expect(try await harness.status().backend.pid == firstPid)
+
+            try ExampleApp.edit(at: harness.local)
+            let (restarted, lines) = try await harness.push()
+            #expect(restarted.answer?.restart == true)
+            #expect(restarted.answer?.backendReady == true)
+            #expect(lines.contains { $0.hasPrefix("The app is back after") })
+            #expect(try await harness.page() == "<h1>Hello, FastPush</h1>", "the restarted app runs the new code")
+            #expect(lines.contains { $0.contains("app.py") })
+            let status = try await harness.status()
+            #expect(status.backend.state == "running")
+            #expect(status.backend.pid != firstPid)
+        }
+    }
+
+    @Test func steadyStatePushesAreOneRequest() async throws {
+        try await ControllerHarness.with { harness in
+            try FileTree.write(Array("first\n".utf8), to: harness.local + "/static/note.txt")
+            #expect(try await harness.push().outcome.requests == 2, "no cache: manifest, bundle (no large file changed)")
+            // A change to a file the last push sent, and to a large file the server had before: one request each,
+            // with the large file still a delta (its signature was cached after the first push).
+            try FileTree.write(Array("second\n".utf8), to: harness.local + "/static/note.txt")
+            var model = try FileTree.read(harness.local + "/data/model.bin")
+            model[2_000_000] ^= 1
+            try FileTree.write(model, to: harness.local + "/data/model.bin")
+            let (outcome, _) = try await harness.push()
+            #expect(outcome.requests == 1)
+            #expect(outcome.bytesSent < 32 << 10)
+            #expect(try FileTree.read(harness.container + "/data/model.bin") == model)
+            // Nothing changed: one small request that the server answers 304.
+            let (idle, lines) = try await harness.push()
+            #expect(idle.requests == 1)
+            #expect(idle.answer == nil)
+            #expect(lines.contains { $0.hasPrefix("Nothing to push") })
+        }
+    }
+
+    @Test func aStaleCacheCostsASecondRoundTripNotAWrongFile() async throws {
+        try await ControllerHarness.with { harness in
+            try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")
+            _ = try await harness.push()
+            // The container goes back to something else behind the client's back (a restart, another developer).
+            try FileTree.write(Array("someone else's\n".utf8), to: harness.container + "/static/note.txt")
+            try FileTree.write(Array("v2\n".utf8), to: harness.local + "/static/note.txt")
+            let (outcome, lines) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(lines.contains { $0.hasPrefix("The app's files are not what the last push left") })
+            #expect(outcome.requests >= 3)
+            #expect(try FileTree.read(harness.container + "/static/note.txt") == Array("v2\n".utf8))
+        }
+    }
+
+    @Test func filesTheAppWroteItselfAreNotDeletedOnceTheClientKnowsTheServer() async throws {
+        try await ControllerHarness.with { harness in
+            try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")
+            _ = try await harness.push()
+            try FileTree.makeDirectories(harness.container + "/__pycache__")
+            try FileTree.write(Array("bytecode".utf8), to: harness.container + "/__pycache__/app.pyc")
+            try FileTree.write(Array("someone else's\n".utf8), to: harness.container + "/static/note.txt")
+            try FileTree.write(Array("v2\n".utf8), to: harness.local + "/static/note.txt")
+            _ = try await harness.push()
+            #expect(try FileTree.read(harness.container + "/__pycache__/app.pyc") == Array("bytecode".utf8))
+            // --resync makes the server match the directory, as cf push would.
+            let (_, lines) = try await harness.push { $0.resync = true }
+            #expect(lines.contains("[DEL]  __pycache__/app.pyc"))
+            #expect(access(harness.container + "/__pycache__/app.pyc", F_OK) != 0)
+        }
+    }
+
+    @Test func aWrongTokenIsAClearErrorAndWritesNothing() async throws {
+        try await ControllerHarness.with { harness in
+            let before = try harness.containerManifest(ignoringLocalRules: false)
+            try ExampleApp.edit(at: harness.local)
+            let error = await #expect(throws: ClientError.self) { try await harness.push(token: "wrong") }
+            #expect(error?.message.contains("refused the credentials") == true)
+            #expect(error?.message.contains("--token") == true)
+            #expect(try harness.containerManifest(ignoringLocalRules: false) == before)
+        }
+    }
+
+    @Test func statusShowsTheBackendTheLastPushAndLocalChanges() async throws {
+        try await ControllerHarness.with { harness in
+            try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")
+            _ = try await harness.push()
+            try FileTree.write(Array("unpushed\n".utf8), to: harness.local + "/static/other.txt")
+            let endpoint = try harness.endpoint()
+            let report = try await StatusReport.gather(
+                client: ControllerClient(endpoint: endpoint), directory: harness.local,
+                cache: PushCache(endpoint: endpoint, environment: harness.cacheEnvironment))
+            #expect(report.localChanges == ["static/other.txt"])
+            #expect(!report.containerRestartedSinceLastPush)
+            let terminal = Terminal(capturing: ())
+            report.print(to: terminal)
+            let lines = terminal.captured
+            #expect(lines.contains { $0.hasPrefix("  backend: running, pid ") })
+            #expect(lines.contains { $0.hasPrefix("  last push: ") && $0.contains("1 change,") })
+            #expect(lines.contains("  local changes not pushed: 1"))
+        }
+    }
+}

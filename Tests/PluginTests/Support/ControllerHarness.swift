@@ -1,0 +1,98 @@
+import AsyncHTTPClient
+import Controller
+import DeltaSync
+import Foundation
+import Testing
+
+@testable import Plugin
+
+/// A real controller in this process, serving a container directory that holds the example app, with the app
+/// running as its backend on a loopback port; and a developer's copy of the app to push from.
+final class ControllerHarness: @unchecked Sendable {
+    let workspace: String
+    let container: String
+    let local: String
+    let token = "plugin-test-\(UInt32.random(in: 0...UInt32.max))"
+    let controller: EmbeddedController
+    var cacheEnvironment: [String: String]
+
+    init(extraEnvironment: [String: String] = [:]) async throws {
+        workspace = try FileTree.makeTemporaryDirectory(prefix: "fastpush-plugin-test")
+        container = workspace + "/container"
+        local = workspace + "/local"
+        try ExampleApp.create(at: container)
+        try ExampleApp.create(at: local)
+        var environment = ProcessInfo.processInfo.environment
+        for (name, value) in [
+            "BIND_ADDRESS": "127.0.0.1", "PORT": "0", "BACKEND_PORT": "\(try freeLoopbackPort())",
+            "BACKEND_COMMAND": ExampleApp.command, "FASTPUSH_TOKEN": token, "FASTPUSH_GRACE_SECONDS": "2",
+        ] {
+            environment[name] = value
+        }
+        environment.merge(extraEnvironment) { $1 }
+        controller = try await EmbeddedController.start(root: container, environment: environment, searchPaths: [])
+        cacheEnvironment = ["FASTPUSH_CACHE_DIR": workspace + "/cache"]
+        // The proxy holds this request until the app listens, so the tests start with a running app.
+        #expect(try await page() == "<h1>Hello</h1>")
+    }
+
+    /// The app's home page through the controller's proxy.
+    func page() async throws -> String {
+        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/"), timeout: .seconds(30))
+        return String(buffer: try await response.body.collect(upTo: 1 << 20)).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    var url: String { "http://127.0.0.1:\(controller.port)" }
+
+    func endpoint(token: String? = nil) throws -> ControllerEndpoint {
+        try ControllerEndpoint(appURL: url, token: token ?? self.token)
+    }
+
+    /// Pushes `local` as `fastpush push` would; returns the outcome and the lines printed.
+    func push(_ change: (inout PushOptions) -> Void = { _ in }, token: String? = nil) async throws -> (
+        outcome: PushSession.Outcome, lines: [String]
+    ) {
+        var options = PushOptions(directory: local)
+        change(&options)
+        let endpoint = try endpoint(token: token)
+        let terminal = Terminal(capturing: ())
+        let session = PushSession(
+            client: ControllerClient(endpoint: endpoint), cache: PushCache(endpoint: endpoint, environment: cacheEnvironment),
+            options: options, terminal: terminal)
+        let outcome = try await session.run()
+        return (outcome, terminal.captured)
+    }
+
+    func status() async throws -> StatusAnswer {
+        try await ControllerClient(endpoint: try endpoint()).status()
+    }
+
+    /// The container's tree as a manifest, ignoring what the developer's `.cfignore` leaves out.
+    func containerManifest(ignoringLocalRules: Bool = true) throws -> Manifest {
+        var scanner = try TreeScanner(
+            root: container, ignoreRules: ignoringLocalRules ? try IgnoreRules.load(root: local) : IgnoreRules(includeDefaults: false))
+        return try scanner.scan().manifest
+    }
+
+    func localManifest() throws -> Manifest {
+        var scanner = try TreeScanner(root: local)
+        return try scanner.scan().manifest
+    }
+
+    func shutDown() async {
+        await controller.stop()
+        try? FileTree.removeRecursively(workspace)
+    }
+
+    /// Runs `body` against a fresh harness and always shuts it down.
+    static func with(extraEnvironment: [String: String] = [:], _ body: (ControllerHarness) async throws -> Void) async throws {
+        let harness = try await ControllerHarness(extraEnvironment: extraEnvironment)
+        do {
+            try await body(harness)
+        } catch {
+            await harness.shutDown()
+            throw error
+        }
+        await harness.shutDown()
+    }
+}
