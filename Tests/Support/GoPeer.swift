@@ -8,7 +8,7 @@ public final class GoPeer: @unchecked Sendable {
     }
 
     static let sourceDirectory = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("GoPeer")
+        .deletingLastPathComponent().appendingPathComponent("GoPeer")
 
     /// Built with the local toolchain only: no module download, no toolchain switch.
     static let binary: Result<URL, Failure> = {

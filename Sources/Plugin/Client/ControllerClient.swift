@@ -177,7 +177,7 @@ struct ControllerClient: Sendable {
         switch response.status {
         case 401, 403:
             return ClientError(
-                "the controller refused the credentials while \(what) (HTTP \(response.status))\(detail). Pass the controller's token with --token or FASTPUSH_TOKEN, or log in to cf again")
+                "the controller refused the credentials while \(what) (HTTP \(response.status))\(detail). \(endpoint.credentialsHint)")
         case 413:
             return ClientError("the push is too large for the controller (HTTP 413)\(detail)")
         case 502, 503, 504:

@@ -10,6 +10,8 @@ struct ControllerEndpoint: Sendable, Hashable {
     var bearer: String?
     /// `GUID:INDEX` for the router's `X-Cf-App-Instance`, to reach one instance.
     var instance: String?
+    /// What to do when the controller refuses the credentials.
+    var credentialsHint = "Pass the controller's token with --token or FASTPUSH_TOKEN"
 
     /// The endpoint for an app URL: `https://host` gets `basePath` appended; a URL that already names a path
     /// (such as `http://host:9000/_fastpush`) is taken as the API's root. A URL without a scheme gets `https://`.

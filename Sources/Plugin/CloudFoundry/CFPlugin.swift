@@ -48,7 +48,9 @@ enum CFPlugin {
             }
             return 0
         } catch let exit as ExitCode {
-            return exit.rawValue == 0 ? 0 : 1
+            if exit.rawValue == 0 { return 0 }
+            printError("FAILED")
+            return 1
         } catch let error as ClientError {
             return failed(error.message)
         } catch let error as RPCError {

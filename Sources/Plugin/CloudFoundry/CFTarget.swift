@@ -25,6 +25,8 @@ struct CFTarget {
         var endpoint = try ControllerEndpoint(appURL: url, token: token)
         let accessToken = try connection.accessToken()
         endpoint.bearer = accessToken.isEmpty ? nil : accessToken
+        endpoint.credentialsHint =
+            "Give the app the controller's token with `cf set-env \(appName) FASTPUSH_TOKEN <token>` and restage, or set cf_api in the controller's configuration so that your cf login is accepted"
         self.endpoint = endpoint
         var legacy = try ControllerEndpoint(appURL: url, token: token ?? app.guid)
         legacy.bearer = nil
