@@ -10,13 +10,7 @@ enum AppRulesFile {
     ///
     /// - Throws: ``ControllerError/Code/configuration`` naming the file, the rule and what to fix.
     static func rules(in bytes: [UInt8]) throws(ControllerError) -> [ConfiguredRule] {
-        let file = try ConfigLoader.parse(bytes, path: path)
-        if let other = file.values.keys.sorted().first(where: { !ConfigLoader.ruleKeys.contains($0) }) {
-            throw ControllerError(
-                .configuration,
-                "\(path) has the key `\(other)`, but it may only hold `restart_rules:`, a list of rules; "
-                    + "remove the key or move the setting to the controller's configuration")
-        }
+        let file = try ConfigLoader.parse(bytes, path: path, onlyKeys: ConfigLoader.ruleKeys)
         return file.rules ?? []
     }
 }

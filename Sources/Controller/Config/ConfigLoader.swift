@@ -77,7 +77,9 @@ struct ConfigLoader {
     }
 
     /// Parses a config file's bytes: YAML whose top level is a mapping of settings (or an empty document).
-    static func parse(_ bytes: [UInt8], path: String) throws(ControllerError) -> ConfigFile {
+    ///
+    /// - Parameter onlyKeys: When given, any other key is an error (for files that hold nothing else).
+    static func parse(_ bytes: [UInt8], path: String, onlyKeys: [String]? = nil) throws(ControllerError) -> ConfigFile {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ControllerError(.configuration, "the config file \(path) is not UTF-8 text; save it as UTF-8")
         }
@@ -101,6 +103,12 @@ struct ConfigLoader {
                     .configuration, "the config file \(path) has a \(describe(keyNode)) as a key; keys are names")
             }
             let name = key.string.lowercased()
+            if let onlyKeys, !onlyKeys.contains(name) {
+                throw ControllerError(
+                    .configuration,
+                    "\(path) has the key `\(name)`, but it may only hold "
+                        + onlyKeys.map { "`\($0):`" }.joined(separator: " or ") + "; remove or rename the key")
+            }
             if ruleKeys.contains(name) {
                 guard values.keys.allSatisfy({ !ruleKeys.contains($0) }) else {
                     throw ControllerError(

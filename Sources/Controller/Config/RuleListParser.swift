@@ -119,9 +119,9 @@ enum RuleListParser {
     /// `none`, `restart` or `full-push` (also written `full_push`).
     private static func action(_ word: String) -> RestartAction? {
         switch word.lowercased() {
-        case "none": .none
-        case "restart": .restart
-        case "full-push", "full_push": .fullPush
+        case "none": RestartAction.none  // spelt out: a bare .none would be the optional's nil
+        case "restart": RestartAction.restart
+        case "full-push", "full_push": RestartAction.fullPush
         default: nil
         }
     }
