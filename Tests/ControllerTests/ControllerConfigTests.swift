@@ -435,4 +435,16 @@ private final class ConfigDirectories {
         #expect(zero?.message.contains("FASTPUSH_COMMAND_TIMEOUT_SECONDS") == true)
         #expect(directories.loadError(["FASTPUSH_COMMAND_TIMEOUT_SECONDS": "soon"])?.message.contains("not a number of seconds") == true)
     }
+
+    @Test func everyYAMLExampleInTheRestartPolicyDocParses() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let doc = try String(contentsOf: repository.appendingPathComponent("docs/RESTART-POLICY.md"), encoding: .utf8)
+        let blocks = doc.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        #expect(blocks.count >= 4, "Python, Node, PHP and static site examples")
+        for block in blocks {
+            #expect(try !AppRulesFile.rules(in: Array(block.utf8)).isEmpty, "\(block)")
+        }
+    }
 }
+
