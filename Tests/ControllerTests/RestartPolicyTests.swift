@@ -1,9 +1,9 @@
-@testable import DeltaSync
 import Foundation
 import Glibc
 import Testing
 
 @testable import Controller
+@testable import DeltaSync
 
 /// The restart policy through the whole controller: rules from `.fastpush.yml`, the controller's YAML, the
 /// legacy regex and the defaults; commands run for real; signals reach a real backend that reloads; answers as
@@ -129,7 +129,10 @@ import Testing
             #expect(pushed.restart == true)
             #expect(pushed.string("restartSkipped") == nil)
             #expect(pushed.string("rules") == "the controller's restart_rules, then the defaults for a Python app")
-            #expect(pushed.reasons == [#"requirements.txt (modified): /requirements.txt -> run "./install.sh", then restart"#])
+            #expect(
+                pushed.reasons == [
+                    #"requirements.txt (modified): /requirements.txt -> run "./install.sh", then restart"#
+                ])
             let command = try #require(pushed.commands.first)
             #expect(pushed.commands.count == 1)
             #expect(command["command"] as? String == "./install.sh")
@@ -138,7 +141,8 @@ import Testing
             #expect(command["seconds"] is Double)
             let output = command["output"] as? [String] ?? []
             #expect(output.contains("installing flask==3.1"), "the command saw the pushed file: \(output)")
-            #expect(output.contains("PORT=\(harness.server.config.backendPort)"), "the backend's environment: \(output)")
+            #expect(
+                output.contains("PORT=\(harness.server.config.backendPort)"), "the backend's environment: \(output)")
             let appDirectory = try #require(realpath(harness.app, nil).map { String(cString: $0) })
             #expect(output.last == appDirectory, "it ran in the app directory: \(output)")
             #expect(pushed.json["backendReady"] as? Bool == true)
@@ -225,9 +229,14 @@ import Testing
             #expect(command["succeeded"] as? Bool == false)
             #expect(command["exitStatus"] as? String == "timed out after 0.7 s")
             #expect((command["output"] as? [String])?.contains("starting a long build") == true)
-            #expect(pushed.string("restartSkipped")?.hasPrefix(#""sh slow.sh" timed out after 0.7 s; the app was not sent SIGHUP"#) == true)
+            #expect(
+                pushed.string("restartSkipped")?.hasPrefix(
+                    #""sh slow.sh" timed out after 0.7 s; the app was not sent SIGHUP"#) == true)
             // The background sleep was in the command's process group: it is gone too.
-            let sleeperPid = try #require(pid_t(String(decoding: try FileTree.read(sleeper), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
+            let sleeperPid = try #require(
+                pid_t(
+                    String(decoding: try FileTree.read(sleeper), as: UTF8.self).trimmingCharacters(
+                        in: .whitespacesAndNewlines)))
             #expect(try await Self.eventually { !Self.isAlive(sleeperPid) }, "the command's group was killed")
             #expect(try await harness.backendReloads() == 0)
             #expect(try await harness.backendPid() == pid)
@@ -257,7 +266,9 @@ import Testing
             let first = try await Self.push(harness, from: local)
             #expect(first.status == 200, "\(first.text)")
             #expect(
-                Set(first.reasons) == ["app.py (modified): app.py -> signal SIGHUP", "lib.py (added): *.py -> no restart"])
+                Set(first.reasons) == [
+                    "app.py (modified): app.py -> signal SIGHUP", "lib.py (added): *.py -> no restart",
+                ])
             #expect(first.action == "signal")
             #expect(
                 first.string("rules")
@@ -269,7 +280,10 @@ import Testing
             #expect(second.status == 200, "\(second.text)")
             #expect(second.action == "full-push")
             #expect(second.restart == false)
-            #expect(second.reasons == ["runtime.txt (added): /runtime.txt /Procfile /manifest.yml /.buildpacks /apt.yml -> full cf push"])
+            #expect(
+                second.reasons == [
+                    "runtime.txt (added): /runtime.txt /Procfile /manifest.yml /.buildpacks /apt.yml -> full cf push"
+                ])
             let fullPush = try #require(second.string("fullPushNeeded"))
             #expect(fullPush.hasPrefix("runtime.txt only takes effect with a full `cf push`"), "\(fullPush)")
             #expect(fullPush.contains("the files were applied anyway and the app was not restarted"))
@@ -279,7 +293,9 @@ import Testing
     }
 
     @Test func aPushThatChangesTheRulesFileIsDecidedByTheNewRules() async throws {
-        let options = try Self.options(files: [".fastpush.yml": "restart_rules:\n  - paths: \"*.css\"\n    action: restart\n"])
+        let options = try Self.options(files: [
+            ".fastpush.yml": "restart_rules:\n  - paths: \"*.css\"\n    action: restart\n"
+        ])
         try await Harness.with(options: options) { harness in
             let local = try harness.localCopy()
             defer { try? FileTree.removeRecursively(local) }
@@ -305,7 +321,9 @@ import Testing
             #expect(removed.status == 200, "\(removed.text)")
             #expect(removed.action == "none")
             #expect(removed.string("rules") == "the defaults for a Python app")
-            #expect(removed.reasons.first?.hasPrefix(".fastpush.yml (deleted): the app's own restart rules are gone") == true)
+            #expect(
+                removed.reasons.first?.hasPrefix(".fastpush.yml (deleted): the app's own restart rules are gone")
+                    == true)
             #expect(removed.reasons.count == 1)
         }
     }
@@ -321,13 +339,22 @@ import Testing
             let cases: [(yaml: String, says: [String])] = [
                 (
                     "restart_rules:\n  - paths: \"*.py\"\n    action: restart\n  - paths: \"*.css\"\n    action: reboot\n",
-                    [".fastpush.yml", "rule 2 (line 4)", "\"reboot\"", "use none, restart or full-push", "fix .fastpush.yml"]
+                    [
+                        ".fastpush.yml", "rule 2 (line 4)", "\"reboot\"", "use none, restart or full-push",
+                        "fix .fastpush.yml",
+                    ]
                 ),
                 ("restart_rules:\n  - paths: \"*.py\"\n    signal: KILL\n", ["rule 1", "\"KILL\"", "HUP"]),
                 ("restart_rules:\n  - action: restart\n", ["rule 1", "names no files", "paths:"]),
                 ("restart_rules:\n  - paths: x\n    then: restart\n", ["rule 1", "then: without run:"]),
-                ("restart_rules:\n  - regex: \"(unclosed\"\n    action: restart\n", ["rule 1", "not a valid regular expression"]),
-                ("restart_rule:\n  - paths: x\n    action: none\n", ["`restart_rule`", "may only hold `restart_rules:` or `rules:`"]),
+                (
+                    "restart_rules:\n  - regex: \"(unclosed\"\n    action: restart\n",
+                    ["rule 1", "not a valid regular expression"]
+                ),
+                (
+                    "restart_rule:\n  - paths: x\n    action: none\n",
+                    ["`restart_rule`", "may only hold `restart_rules:` or `rules:`"]
+                ),
                 ("restart_rules: [unclosed\n", [".fastpush.yml", "not valid YAML"]),
             ]
             for (yaml, says) in cases {
@@ -428,7 +455,8 @@ import Testing
         try Self.write("#!/bin/sh\necho \"added 1 package in $(pwd)\"\n", to: tools + "/npm", mode: 0o755)
         var environment = ProcessInfo.processInfo.environment
         environment["PATH"] = tools + ":" + (environment["PATH"] ?? "/usr/bin:/bin")
-        var options = try Self.options(files: ["package.json": "{}\n", "index.js": "// v1\n"], environment: environment)
+        var options = try Self.options(
+            files: ["package.json": "{}\n", "index.js": "// v1\n"], environment: environment)
         options.pythonFilesInApp = false
         try await Harness.with(options: options) { harness in
             let local = try harness.localCopy()
@@ -452,9 +480,13 @@ import Testing
             try Self.write("# yarn lockfile v1\n", to: local + "/yarn.lock")
             let yarn = try await Self.push(harness, from: local)
             #expect(yarn.action == "full-push")
-            #expect(yarn.reasons == ["yarn is not installed in the container: yarn.lock only takes effect with a full cf push"])
+            #expect(
+                yarn.reasons == [
+                    "yarn is not installed in the container: yarn.lock only takes effect with a full cf push"
+                ])
             #expect(yarn.commands.isEmpty)
-            #expect(yarn.string("fullPushNeeded")?.contains("yarn.lock: yarn is not installed in the container") == true)
+            #expect(
+                yarn.string("fullPushNeeded")?.contains("yarn.lock: yarn is not installed in the container") == true)
         }
     }
 
@@ -483,13 +515,16 @@ import Testing
             #expect(css.string("rules") == "the defaults for a static app")
             #expect(css.action == "none")
             #expect(css.reasons.isEmpty)
-            #expect(String(decoding: try await harness.request("/page").body, as: UTF8.self) == "body { color: blue }\n")
+            #expect(
+                String(decoding: try await harness.request("/page").body, as: UTF8.self) == "body { color: blue }\n")
 
             try Self.write("web: python3 server.py\n", to: local + "/Procfile")
             let procfile = try await Self.push(harness, from: local)
             #expect(procfile.action == "full-push")
             #expect(procfile.restart == false)
-            #expect(procfile.string("fullPushNeeded")?.hasPrefix("Procfile only takes effect with a full `cf push`") == true)
+            #expect(
+                procfile.string("fullPushNeeded")?.hasPrefix("Procfile only takes effect with a full `cf push`") == true
+            )
             #expect(try await harness.backendPid() == pid)
         }
     }

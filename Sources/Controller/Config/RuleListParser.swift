@@ -40,7 +40,9 @@ enum RuleListParser {
         }
         var rules: [ConfiguredRule] = []
         for (index, item) in sequence.enumerated() {
-            rules.append(try rule(from: item, place: "\(source), rule \(index + 1)" + (item.mark.map { " (line \($0.line))" } ?? "")))
+            rules.append(
+                try rule(
+                    from: item, place: "\(source), rule \(index + 1)" + (item.mark.map { " (line \($0.line))" } ?? "")))
         }
         return rules
     }
@@ -55,7 +57,8 @@ enum RuleListParser {
             let key = keyNode.string ?? "?"
             guard keys.contains(key) else {
                 throw fail(
-                    "has the unknown key `\(key)`; a rule has paths: (or regex:) and one of action:, signal: or run: (with then:)")
+                    "has the unknown key `\(key)`; a rule has paths: (or regex:) and one of action:, signal: or run: (with then:)"
+                )
             }
             fields[key] = value
         }
@@ -73,7 +76,9 @@ enum RuleListParser {
             do {
                 _ = try Regex(pattern)
             } catch {
-                throw fail("has regex: \(RelativePath.quoted(pattern)), which is not a valid regular expression (\(error)); fix it")
+                throw fail(
+                    "has regex: \(RelativePath.quoted(pattern)), which is not a valid regular expression (\(error)); fix it"
+                )
             }
             paths = .regex(pattern)
         }
@@ -83,7 +88,8 @@ enum RuleListParser {
             throw fail("has \(chosen.map { "\($0):" }.joined(separator: " and ")); give only one of them")
         }
         if fields["then"] != nil && fields["run"] == nil {
-            throw fail("has then: without run:; then: says what follows a command, so add `run: \"command\"` or remove then:")
+            throw fail(
+                "has then: without run:; then: says what follows a command, so add `run: \"command\"` or remove then:")
         }
         let effect: RuleEffect
         if let action = fields["action"] {
@@ -100,13 +106,16 @@ enum RuleListParser {
             effect = .run(try text(run, "run", fail), then: try then(fields["then"], fail))
         } else {
             throw fail(
-                "does not say what to do; add `action: restart` (or none, full-push), `signal: HUP` or `run: \"command\"`")
+                "does not say what to do; add `action: restart` (or none, full-push), `signal: HUP` or `run: \"command\"`"
+            )
         }
         return try ConfiguredRule(paths: paths, effect: effect, source: place)
     }
 
     /// What follows a command: restart when not said, else `restart`, `none`, `full-push` or `signal:HUP`.
-    private static func then(_ node: Node?, _ fail: (String) -> ControllerError) throws(ControllerError) -> RestartAction {
+    private static func then(_ node: Node?, _ fail: (String) -> ControllerError) throws(ControllerError)
+        -> RestartAction
+    {
         guard let node else { return .restart }
         let word = try text(node, "then", fail)
         if let parsed = action(word) { return parsed }
@@ -140,7 +149,8 @@ enum RuleListParser {
     }
 
     /// The globs of `paths:`: one string or a list of strings, none empty.
-    private static func patterns(_ node: Node, _ fail: (String) -> ControllerError) throws(ControllerError) -> [String] {
+    private static func patterns(_ node: Node, _ fail: (String) -> ControllerError) throws(ControllerError) -> [String]
+    {
         let items: [Node]
         if case .sequence(let sequence) = node { items = Array(sequence) } else { items = [node] }
         guard !items.isEmpty else { throw fail("has an empty paths: list; list at least one glob, such as \"*.py\"") }
@@ -154,7 +164,10 @@ enum RuleListParser {
         -> String
     {
         guard case .scalar(let scalar) = node, node.null == nil else {
-            throw fail(node.null != nil ? "has \(key): without a value; give it one" : "has a \(key): that is not a single value; write it as text")
+            throw fail(
+                node.null != nil
+                    ? "has \(key): without a value; give it one"
+                    : "has a \(key): that is not a single value; write it as text")
         }
         guard !scalar.string.allSatisfy(\.isWhitespace) else {
             throw fail("has an empty \(key):; give it a value")

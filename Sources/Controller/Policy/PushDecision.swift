@@ -33,7 +33,8 @@ struct PushDecision: Sendable {
         }
 
         let rules = PushRules(
-            appRules: appRules, config: config, appKind: AppKind(topLevelNames: Self.topLevelNames(root, after: result)))
+            appRules: appRules, config: config, appKind: AppKind(topLevelNames: Self.topLevelNames(root, after: result))
+        )
         decision = rules.ruleSet.decide(changes).resolvingMissingTools { tool in
             // A relative path such as ./install.sh is the app's own script.
             tool.contains("/") && !tool.hasPrefix("/")
@@ -92,7 +93,8 @@ struct PushDecision: Sendable {
                     ?? "\(reason.path): rule \"\(reason.rule)\"")
         }
         let verb = paths.count == 1 ? "takes" : "take"
-        return "\(paths.joined(separator: ", ")) only \(verb) effect with a full `cf push` (\(why.joined(separator: "; "))); "
+        return
+            "\(paths.joined(separator: ", ")) only \(verb) effect with a full `cf push` (\(why.joined(separator: "; "))); "
             + (dryRun
                 ? "a real push would apply the files anyway and not restart the app"
                 : "the files were applied anyway and the app was not restarted")

@@ -43,7 +43,8 @@ public struct StagedTree: Sendable {
         }
         guard Int(status.st_size) <= limit else {
             throw DeltaSyncError(
-                .limitExceeded, "\(RelativePath.quoted(path)) is \(status.st_size) bytes, more than the \(limit) allowed")
+                .limitExceeded,
+                "\(RelativePath.quoted(path)) is \(status.st_size) bytes, more than the \(limit) allowed")
         }
         return try FileTree.read(location)
     }

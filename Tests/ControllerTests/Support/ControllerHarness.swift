@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-@testable import DeltaSync
 import Foundation
 import Glibc
 import NIOCore
@@ -8,6 +7,7 @@ import ServiceLifecycle
 import Testing
 
 @testable import Controller
+@testable import DeltaSync
 
 /// A running controller with a real Python backend on real sockets, and what tests need to talk to it.
 final class ControllerHarness: @unchecked Sendable {
@@ -80,7 +80,6 @@ final class ControllerHarness: @unchecked Sendable {
         var configure: @Sendable (inout ControllerConfig) throws -> Void = { _ in }
     }
 
-
     let app: String
     let port: Int
     let token: String?
@@ -110,7 +109,8 @@ final class ControllerHarness: @unchecked Sendable {
         config.backendPort = Int(try freeLoopbackPort())
         // After the first start, the app takes a second before it listens: restarts have a visible gap.
         // (The marker lives beside the app, not in it, so it is not part of what is pushed.)
-        config.backendCommand = "if [ -f '\(app).started' ]; then sleep 1; fi; touch '\(app).started'; exec python3 '\(script)'"
+        config.backendCommand =
+            "if [ -f '\(app).started' ]; then sleep 1; fi; touch '\(app).started'; exec python3 '\(script)'"
         config.token = token
         config.cfAPI = cloudController.map { "http://127.0.0.1:\($0)/" }
         config.requestWait = .seconds(20)
@@ -212,7 +212,8 @@ final class ControllerHarness: @unchecked Sendable {
             if status.st_mode & S_IFMT == S_IFDIR {
                 try FileTree.makeDirectories(local + "/" + path)
             } else {
-                try FileTree.write(try FileTree.read(app + "/" + path), to: local + "/" + path, mode: UInt32(status.st_mode & 0o777))
+                try FileTree.write(
+                    try FileTree.read(app + "/" + path), to: local + "/" + path, mode: UInt32(status.st_mode & 0o777))
             }
         }
         return local
