@@ -1,5 +1,6 @@
 import DeltaSync
 import Foundation
+import Glibc
 import Testing
 
 @testable import Controller
@@ -309,4 +310,141 @@ private final class ConfigDirectories {
         #expect(rule.needsRestart(path: "v12.py"))
         #expect(!rule.needsRestart(path: "v\u{0663}.py"))  // ARABIC-INDIC DIGIT THREE
     }
+
+    // MARK: Restart rules
+
+    @Test func restartRulesAreReadFromTheFileInOrder() throws {
+        let directories = try ConfigDirectories()
+        try directories.write(
+            """
+            port: 9100
+            restart_rules:
+              - paths: /requirements.txt
+                run: pip install -r requirements.txt
+              - paths: ["templates/**", "*.jinja"]
+                signal: SIGUSR2
+              - regex: '^migrations/'
+                action: none
+              - paths: "*.py"
+                run: make assets
+                then: signal:HUP
+              - paths: /runtime.txt
+                action: full-push
+              - paths: "*.sock"
+                signal: 28
+            """, in: directories.work)
+        let config = try directories.load()
+        #expect(config.warnings.isEmpty, "restart_rules is a known key: \(config.warnings)")
+        #expect(
+            config.restartRules == [
+                try ConfiguredRule(
+                    paths: .globs(["/requirements.txt"]), effect: .run("pip install -r requirements.txt", then: .restart),
+                    source: "test"),
+                try ConfiguredRule(paths: .globs(["templates/**", "*.jinja"]), effect: .signal(SIGUSR2), source: "test"),
+                try ConfiguredRule(paths: .regex("^migrations/"), effect: .noRestart, source: "test"),
+                try ConfiguredRule(paths: .globs(["*.py"]), effect: .run("make assets", then: .signal(SIGHUP)), source: "test"),
+                try ConfiguredRule(paths: .globs(["/runtime.txt"]), effect: .fullPush, source: "test"),
+                try ConfiguredRule(paths: .globs(["*.sock"]), effect: .signal(SIGWINCH), source: "test"),
+            ])
+        // The rules decide as written: first rule per file, gitignore-style globs, unanchored regexes.
+        let set = RestartRuleSet(config.restartRules)
+        #expect(set.decidingRule(for: PathChange("templates/a/b.html"))?.effect == .signal(SIGUSR2))
+        #expect(set.decidingRule(for: PathChange("migrations/0001.py"))?.effect == .noRestart)
+        #expect(set.decidingRule(for: PathChange("app/views.py"))?.effect == .run("make assets", then: .signal(SIGHUP)))
+        #expect(set.decidingRule(for: PathChange("lib/requirements.txt")) == nil, "anchored at the root")
+        #expect(!config.legacyRegexIsSet)
+    }
+
+    @Test func rulesIsAnotherNameForTheList() throws {
+        let directories = try ConfigDirectories()
+        try directories.write("rules:\n  - paths: \"*.css\"\n    action: none\n", in: directories.work)
+        #expect(try directories.load().restartRules.count == 1)
+        try directories.write(
+            "rules:\n  - paths: a\n    action: none\nrestart_rules:\n  - paths: b\n    action: none\n", in: directories.work)
+        #expect(directories.loadError()?.message.contains("has both `restart_rules` and `rules`") == true)
+    }
+
+    @Test func badRulesNameTheFileTheRuleAndWhatToWrite() throws {
+        let directories = try ConfigDirectories()
+        let cases: [(rules: String, says: [String])] = [
+            ("  - paths: a\n    action: reboot\n", ["rule 1 (line 2)", "\"reboot\"", "use none, restart or full-push"]),
+            ("  - paths: a\n    action: none\n  - paths: b\n", ["rule 2 (line 4)", "does not say what to do"]),
+            ("  - paths: a\n    regex: b\n    action: none\n", ["both paths: and regex:"]),
+            ("  - paths: a\n    action: none\n    signal: HUP\n", ["has action: and signal:", "only one"]),
+            ("  - paths: a\n    action: restart\n    then: none\n", ["then: without run:"]),
+            ("  - paths: a\n    run: make\n    then: reboot\n", ["then: \"reboot\"", "signal:HUP"]),
+            ("  - paths: a\n    signal: STOP\n", ["\"STOP\"", "HUP, INT, QUIT, TERM, USR1, USR2, WINCH"]),
+            ("  - paths: a\n    signal: 99\n", ["\"99\"", "a number from 1 to 64"]),
+            ("  - paths: []\n    action: none\n", ["empty paths: list"]),
+            ("  - paths: a\n    run:\n", ["run: without a value"]),
+            ("  - paths: a\n    action: none\n    when: always\n", ["unknown key `when`"]),
+            ("  - regex: '[a-'\n    action: none\n", ["\"[a-\"", "not a valid regular expression"]),
+            ("  - \"*.py\"\n", ["rule 1", "is not a rule"]),
+        ]
+        for (rules, says) in cases {
+            try directories.write("restart_rules:\n" + rules, in: directories.work)
+            let message = directories.loadError()?.message ?? ""
+            #expect(message.hasPrefix("`restart_rules` in \(directories.work)/\(ControllerConfig.fileName), rule "), "\(message)")
+            for phrase in says { #expect(message.contains(phrase), "\(phrase) in \(message)") }
+        }
+        try directories.write("restart_rules: \"*.py\"\n", in: directories.work)
+        #expect(directories.loadError()?.message.contains("must be a list of rules") == true)
+    }
+
+    @Test func anAppRulesFileHoldsOnlyItsRules() throws {
+        #expect(try AppRulesFile.rules(in: []) == [])
+        #expect(try AppRulesFile.rules(in: Array("restart_rules: []\n".utf8)) == [])
+        let rules = try AppRulesFile.rules(in: Array("restart_rules:\n  - paths: \"*.py\"\n    signal: HUP\n".utf8))
+        #expect(rules == [try ConfiguredRule(paths: .globs(["*.py"]), effect: .signal(SIGHUP), source: "test")])
+        #expect(rules.first?.description == "*.py")
+        #expect(throws: ControllerError.self) { try AppRulesFile.rules(in: Array("port: 9000\n".utf8)) }
+        do {
+            _ = try AppRulesFile.rules(in: Array("restart_rules:\n  - paths: a\n".utf8))
+            Issue.record("a rule without an action was accepted")
+        } catch {
+            #expect(error.message.hasPrefix("`restart_rules` in .fastpush.yml, rule 1 (line 2)"), "\(error.message)")
+        }
+    }
+
+    @Test func theLegacyRegexDecidesOnlyWhenSet() throws {
+        let directories = try ConfigDirectories()
+        #expect(!(try directories.load().legacyRegexIsSet))
+        #expect(try directories.load(["RESTART_REGEX": #"\.rb$"#]).legacyRegexIsSet)
+        #expect(try directories.load(["IGNORE_REGEX": "^tmp/"]).legacyRegexIsSet)
+        try directories.write("restart_regex: \"^*.py$\"\n", in: directories.etc)
+        #expect(try directories.load().legacyRegexIsSet)
+
+        // As a rule: ignored paths get "no restart" (so nothing later restarts them), matches restart, others pass.
+        let rule = RegexRule(legacy: try RestartRegex(restart: #"\.py$"#, ignore: "^tests/"))
+        #expect(rule.evaluate(PathChange("tests/test_app.py")) == .noRestart)
+        #expect(rule.evaluate(PathChange("app.py", .deleted)) == .restart)
+        #expect(rule.evaluate(PathChange("style.css")) == nil)
+        #expect(rule.description == #"restart_regex "\.py$" unless ignore_regex "^tests/""#)
+        let legacyDefault = RegexRule(legacy: try RestartRegex(restart: RestartRegex.legacyDefault, ignore: ""))
+        #expect(legacyDefault.evaluate(PathChange("lib/models.py")) == .restart)
+        #expect(legacyDefault.evaluate(PathChange("app.pyc")) == nil)
+    }
+
+    @Test func theCommandTimeoutIsASettingInSeconds() throws {
+        let directories = try ConfigDirectories()
+        #expect(try directories.load().commandTimeout == .seconds(300))
+        #expect(try directories.load(["FASTPUSH_COMMAND_TIMEOUT_SECONDS": "2.5"]).commandTimeout == .seconds(2.5))
+        try directories.write("command_timeout_seconds: 60\n", in: directories.work)
+        #expect(try directories.load().commandTimeout == .seconds(60))
+        let zero = directories.loadError(["FASTPUSH_COMMAND_TIMEOUT_SECONDS": "0"])
+        #expect(zero?.message.contains("FASTPUSH_COMMAND_TIMEOUT_SECONDS") == true)
+        #expect(directories.loadError(["FASTPUSH_COMMAND_TIMEOUT_SECONDS": "soon"])?.message.contains("not a number of seconds") == true)
+    }
+
+    @Test func everyYAMLExampleInTheRestartPolicyDocParses() throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent()
+        let doc = try String(contentsOf: repository.appendingPathComponent("docs/RESTART-POLICY.md"), encoding: .utf8)
+        let blocks = doc.components(separatedBy: "```yaml\n").dropFirst().map { $0.components(separatedBy: "```")[0] }
+        #expect(blocks.count >= 4, "Python, Node, PHP and static site examples")
+        for block in blocks {
+            #expect(try !AppRulesFile.rules(in: Array(block.utf8)).isEmpty, "\(block)")
+        }
+    }
 }
+

@@ -198,4 +198,25 @@ import Testing
         #expect(try content(server) == before)
         #expect(try server.names().allSatisfy { !$0.hasPrefix(BundleApplier.stagingPrefix) })
     }
+
+    @Test func theCallerSeesTheTreeAsThePushWillLeaveItBeforeAnythingChanges() throws {
+        let plan = try plan()
+        let before = try content(server)
+        var seen: [String: [UInt8]?] = [:]
+        let refusal = Result { () throws(DeltaSyncError) in
+            try BundleApplier(root: server.path).apply(plan.bundle) { (tree: StagedTree) throws(DeltaSyncError) in
+                for path in ["app.py", "pkg/sub/new.txt", "run.sh", "missing.txt"] { seen[path] = try tree.contents(of: path) }
+                #expect(throws: DeltaSyncError.self) { try tree.contents(of: "link") }
+                #expect(throws: DeltaSyncError.self) { try tree.contents(of: "pkg/data.bin", limit: 1000) }
+                throw DeltaSyncError(.invalidArgument, "refused by the caller")
+            }
+        }.failure
+        #expect(refusal?.message == "refused by the caller")
+        #expect(seen["app.py"] == Array("print('v2')\n".utf8), "staged content of a patched file")
+        #expect(seen["pkg/sub/new.txt"] == Array("new".utf8), "staged content of a new file")
+        #expect(seen["run.sh"] == Array("#!/bin/sh\n".utf8), "an untouched file as it is on disk")
+        #expect(seen["missing.txt"] == .some(nil))
+        #expect(try content(server) == before, "a refusing caller leaves the tree as it was")
+        #expect(try server.names().allSatisfy { !$0.hasPrefix(BundleApplier.stagingPrefix) })
+    }
 }

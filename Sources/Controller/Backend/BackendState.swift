@@ -64,6 +64,7 @@ enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         case SIGUSR1: "SIGUSR1"
         case SIGSEGV: "SIGSEGV"
         case SIGUSR2: "SIGUSR2"
+        case SIGWINCH: "SIGWINCH"
         case SIGPIPE: "SIGPIPE"
         case SIGALRM: "SIGALRM"
         case SIGTERM: "SIGTERM"

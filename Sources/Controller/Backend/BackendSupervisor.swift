@@ -223,11 +223,9 @@ actor BackendSupervisor {
         let process: ChildProcess
         do throws(BackendError) {
             try configuration.validate()
-            var environment = configuration.environment
-            environment["PORT"] = String(configuration.backendPort)
             process = try ChildProcess.spawn(
                 command: configuration.command, workingDirectory: configuration.workingDirectory,
-                environment: environment, passThrough: configuration.passThrough, tail: tail)
+                environment: configuration.processEnvironment, passThrough: configuration.passThrough, tail: tail)
         } catch {
             state = .stopped
             wantsRunning = false
@@ -412,6 +410,14 @@ extension BackendSupervisor {
             self.restartPolicy = restartPolicy
             self.outputLineLimit = outputLineLimit
             self.passThrough = passThrough
+        }
+
+        /// What the backend runs with: ``environment`` and `PORT`. Restart rules' commands get the same, so an
+        /// install or build step sees what the app sees.
+        var processEnvironment: [String: String] {
+            var variables = environment
+            variables["PORT"] = String(backendPort)
+            return variables
         }
 
         /// The controller's own environment, which the backend inherits.

@@ -2,8 +2,9 @@ import DeltaSync
 import Glibc
 import Synchronization
 
-/// One run of the backend command: `/bin/sh -c COMMAND` as the leader of its own process group, with a thread
-/// that drains its output and a thread blocked in `waitid` that reports its end the moment it happens.
+/// One run of a shell command (the backend, or a restart rule's command): `/bin/sh -c COMMAND` as the leader of
+/// its own process group, with a thread that drains its output and a thread blocked in `waitid` that reports its
+/// end the moment it happens.
 ///
 /// The process group lives and dies with its leader: when the leader ends, for whatever reason, whatever is
 /// left of its group is killed with SIGKILL, the way a container's processes die with its init. Workers that
@@ -23,24 +24,28 @@ final class ChildProcess: Sendable {
     }
 
     private let lifecycle = Mutex(Lifecycle())
+    /// Set by the output thread once both pipes reached end of file and every line is in the tail.
+    private let outputEnd: OutputEnd
 
-    private init(pid: pid_t) {
+    private init(pid: pid_t, outputEnd: OutputEnd) {
         self.pid = pid
+        self.outputEnd = outputEnd
     }
 
     /// Starts `/bin/sh -c command` in `workingDirectory` with exactly `environment`, in a new process group.
     ///
     /// Signals the controller ignores or blocks are reset to their defaults in the child, so a backend can be
     /// stopped with SIGTERM and notices a closed pipe, whatever the controller does with those signals.
+    /// `role` names the process in error messages ("the backend", "the command \"npm install\"").
     static func spawn(
         command: String, workingDirectory: String, environment: [String: String],
-        passThrough: OutputPassThrough, tail: OutputTail
+        passThrough: OutputPassThrough, tail: OutputTail, role: String = "the backend"
     ) throws(BackendError) -> ChildProcess {
-        try checkWorkingDirectory(workingDirectory)
-        let standardOutput = try makePipe(for: "stdout")
+        try checkWorkingDirectory(workingDirectory, role: role)
+        let standardOutput = try makePipe(for: "stdout", role: role)
         let standardError: (read: Int32, write: Int32)
         do {
-            standardError = try makePipe(for: "stderr")
+            standardError = try makePipe(for: "stderr", role: role)
         } catch {
             [standardOutput.read, standardOutput.write].forEach { _ = Glibc.close($0) }
             throw error
@@ -48,10 +53,12 @@ final class ChildProcess: Sendable {
 
         // The output thread starts first and owns the read ends: if it cannot start, nothing is spawned, and
         // once it runs, every process that ends up holding the write ends is drained until it lets go.
+        let outputEnd = OutputEnd()
         let pumpError = startThread {
             OutputPump.run(
                 standardOutput: standardOutput.read, standardError: standardError.read,
                 passThrough: passThrough, tail: tail)
+            outputEnd.reached()
         }
         if pumpError != 0 {
             [standardOutput.read, standardOutput.write, standardError.read, standardError.write].forEach {
@@ -59,13 +66,13 @@ final class ChildProcess: Sendable {
             }
             throw BackendError(
                 .spawnFailed,
-                "cannot start the backend: no thread to read its output (\(describe(pumpError))); "
+                "cannot start \(role): no thread to read its output (\(describe(pumpError))); "
                     + "the controller is short of memory or threads", errno: pumpError)
         }
 
         let spawned = spawnShell(
             command: command, workingDirectory: workingDirectory, environment: environment,
-            standardOutput: standardOutput.write, standardError: standardError.write)
+            standardOutput: standardOutput.write, standardError: standardError.write, role: role)
         // The child has its own copies now; closing ours lets the output thread see end of file when it ends.
         _ = Glibc.close(standardOutput.write)
         _ = Glibc.close(standardError.write)
@@ -75,7 +82,7 @@ final class ChildProcess: Sendable {
         case .failure(let error): throw error
         }
 
-        let child = ChildProcess(pid: pid)
+        let child = ChildProcess(pid: pid, outputEnd: outputEnd)
         let waiterError = startThread { child.waitForExit() }
         if waiterError != 0 {
             // Without a thread to reap it the backend would become an unmonitored zombie: end it now.
@@ -84,7 +91,7 @@ final class ChildProcess: Sendable {
             while waitpid(pid, &status, 0) < 0 && Glibc.errno == EINTR {}
             throw BackendError(
                 .spawnFailed,
-                "cannot watch the backend: no thread to wait for it (\(describe(waiterError))); "
+                "cannot watch \(role): no thread to wait for it (\(describe(waiterError))); "
                     + "the controller is short of memory or threads", errno: waiterError)
         }
         return child
@@ -143,6 +150,21 @@ final class ChildProcess: Sendable {
         }
     }
 
+    /// Waits until the output thread has read both pipes to their end, so ``OutputTail`` holds every last line;
+    /// false when `timeout` passes first (a process that left the group still holds a pipe open).
+    func waitForOutputEnd(timeout: Duration) async -> Bool {
+        await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.outputEnd.wait() }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first || outputEnd.isReached
+        }
+    }
+
     /// Runs on the waiter thread: blocks until the leader ends, kills what is left of its group, reaps the
     /// leader and wakes everyone waiting.
     private func waitForExit() {
@@ -176,7 +198,7 @@ final class ChildProcess: Sendable {
 
     // MARK: System calls
 
-    private static func checkWorkingDirectory(_ path: String) throws(BackendError) {
+    private static func checkWorkingDirectory(_ path: String, role: String) throws(BackendError) {
         let info: Glibc.stat
         do throws(DeltaSyncError) {
             info = try SystemCall.statFollowingLinks(path)
@@ -184,19 +206,19 @@ final class ChildProcess: Sendable {
             let code = error.errno ?? EIO
             throw BackendError(
                 .invalidConfiguration,
-                "cannot start the backend: its working directory \(path) is not accessible (\(describe(code))); "
+                "cannot start \(role): its working directory \(path) is not accessible (\(describe(code))); "
                     + "create it or point the controller at the app's directory", errno: code)
         }
         guard info.st_mode & S_IFMT == S_IFDIR else {
             throw BackendError(
                 .invalidConfiguration,
-                "cannot start the backend: its working directory \(path) is not a directory; "
+                "cannot start \(role): its working directory \(path) is not a directory; "
                     + "point the controller at the app's directory")
         }
     }
 
     /// A pipe whose ends are closed on exec, so backends started concurrently never inherit each other's.
-    private static func makePipe(for stream: String) throws(BackendError) -> (read: Int32, write: Int32) {
+    private static func makePipe(for stream: String, role: String) throws(BackendError) -> (read: Int32, write: Int32) {
         var ends: [Int32] = [-1, -1]
         let created: Int32
         if let pipe2 = GNUExtensions.pipe2 {
@@ -210,7 +232,7 @@ final class ChildProcess: Sendable {
             let code = Glibc.errno
             throw BackendError(
                 .spawnFailed,
-                "cannot start the backend: no pipe for its \(stream) (\(describe(code))); "
+                "cannot start \(role): no pipe for its \(stream) (\(describe(code))); "
                     + "the controller may have run out of file descriptors", errno: code)
         }
         return (ends[0], ends[1])
@@ -218,7 +240,7 @@ final class ChildProcess: Sendable {
 
     private static func spawnShell(
         command: String, workingDirectory: String, environment: [String: String],
-        standardOutput: Int32, standardError: Int32
+        standardOutput: Int32, standardError: Int32, role: String
     ) -> Result<pid_t, BackendError> {
         var fileActions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&fileActions)
@@ -260,7 +282,7 @@ final class ChildProcess: Sendable {
             return .failure(
                 BackendError(
                     .spawnFailed,
-                    "cannot start the backend (/bin/sh -c \(command) in \(workingDirectory)): \(describe(result)); "
+                    "cannot start \(role) (/bin/sh -c \(command) in \(workingDirectory)): \(describe(result)); "
                         + "check that /bin/sh exists and the working directory can be entered", errno: result))
         }
         return .success(pid)
@@ -374,5 +396,49 @@ struct PortProbe: ~Copyable {
     private mutating func closePending() {
         _ = Glibc.close(pendingSocket)
         pendingSocket = -1
+    }
+}
+
+/// A one-way flag for "the output thread is done", which tasks can wait for.
+private final class OutputEnd: Sendable {
+    private struct State {
+        var reached = false
+        var waiters: [Int: CheckedContinuation<Bool, Never>] = [:]
+        var nextWaiterID = 0
+    }
+
+    private let state = Mutex(State())
+
+    var isReached: Bool { state.withLock { $0.reached } }
+
+    /// Called once, by the output thread.
+    func reached() {
+        let waiters = state.withLock { state in
+            state.reached = true
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(returning: true) }
+    }
+
+    /// True once reached; false when the waiting task is cancelled first.
+    func wait() async -> Bool {
+        let id = state.withLock { state in
+            defer { state.nextWaiterID += 1 }
+            return state.nextWaiterID
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let immediate: Bool? = state.withLock { state in
+                    if state.reached { return true }
+                    if Task.isCancelled { return false }
+                    state.waiters[id] = continuation
+                    return nil
+                }
+                if let immediate { continuation.resume(returning: immediate) }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(returning: false)
+        }
     }
 }

@@ -12,12 +12,21 @@ struct ConfigLoader {
         var path: String
         /// Its settings by lower-cased key; YAML nulls are left out (they mean "not set").
         var values: [String: Value]
+
+        /// The `restart_rules:` (or `rules:`) list; nil when the file has none.
+        var rules: [ConfiguredRule]? {
+            for key in ConfigLoader.ruleKeys {
+                if case .rules(let rules)? = values[key] { return rules }
+            }
+            return nil
+        }
     }
 
-    /// A setting's value in the file: one scalar, or a list (only `backend_dirs` accepts one).
+    /// A setting's value in the file: one scalar, a list (only `backend_dirs` accepts one), or restart rules.
     enum Value: Sendable, Equatable {
         case scalar(String)
         case list([String])
+        case rules([ConfiguredRule])
     }
 
     /// A value and a phrase naming where it came from, for messages.
@@ -34,8 +43,11 @@ struct ConfigLoader {
         "ignore_regex": "IGNORE_REGEX", "base_path": "BASE_PATH", "token": "FASTPUSH_TOKEN",
         "cf_api": "FASTPUSH_CF_API", "max_push_bytes": "FASTPUSH_MAX_PUSH_BYTES",
         "request_wait_seconds": "FASTPUSH_REQUEST_WAIT_SECONDS", "restart_on_crash": "FASTPUSH_RESTART_ON_CRASH",
-        "grace_seconds": "FASTPUSH_GRACE_SECONDS",
+        "grace_seconds": "FASTPUSH_GRACE_SECONDS", "command_timeout_seconds": "FASTPUSH_COMMAND_TIMEOUT_SECONDS",
     ]
+
+    /// The keys of a rules list (two names for one list; a file may use one of them), which exist in files only.
+    static let ruleKeys = ["restart_rules", "rules"]
 
     let environment: [String: String]
     let file: ConfigFile?
@@ -65,7 +77,9 @@ struct ConfigLoader {
     }
 
     /// Parses a config file's bytes: YAML whose top level is a mapping of settings (or an empty document).
-    static func parse(_ bytes: [UInt8], path: String) throws(ControllerError) -> ConfigFile {
+    ///
+    /// - Parameter onlyKeys: When given, any other key is an error (for files that hold nothing else).
+    static func parse(_ bytes: [UInt8], path: String, onlyKeys: [String]? = nil) throws(ControllerError) -> ConfigFile {
         guard let text = String(validating: bytes, as: UTF8.self) else {
             throw ControllerError(.configuration, "the config file \(path) is not UTF-8 text; save it as UTF-8")
         }
@@ -89,6 +103,22 @@ struct ConfigLoader {
                     .configuration, "the config file \(path) has a \(describe(keyNode)) as a key; keys are names")
             }
             let name = key.string.lowercased()
+            if let onlyKeys, !onlyKeys.contains(name) {
+                throw ControllerError(
+                    .configuration,
+                    "\(path) has the key `\(name)`, but it may only hold "
+                        + onlyKeys.map { "`\($0):`" }.joined(separator: " or ") + "; remove or rename the key")
+            }
+            if ruleKeys.contains(name) {
+                guard values.keys.allSatisfy({ !ruleKeys.contains($0) }) else {
+                    throw ControllerError(
+                        .configuration, "\(path) has both `restart_rules` and `rules`, two names for one list; keep one")
+                }
+                if valueNode.null == nil {
+                    values[name] = .rules(try RuleListParser.rules(from: valueNode, source: "`\(name)` in \(path)"))
+                }
+                continue
+            }
             switch valueNode {
             case .scalar(let scalar):
                 if valueNode.null == nil { values[name] = .scalar(scalar.string) }
@@ -126,7 +156,7 @@ struct ConfigLoader {
         var config = ControllerConfig()
         config.configFile = file?.path
         if let file {
-            for key in file.values.keys.sorted() where Self.variables[key] == nil {
+            for key in file.values.keys.sorted() where Self.variables[key] == nil && !Self.ruleKeys.contains(key) {
                 config.warnings.append("\(file.path): unknown setting `\(key)` ignored")
             }
         }
@@ -144,6 +174,8 @@ struct ConfigLoader {
         if let setting = try lookup("backend_port") { config.backendPort = try Self.port(setting, allowZero: false) }
         let restart = try lookup("restart_regex")
         let ignore = try lookup("ignore_regex")
+        config.legacyRegexIsSet = restart != nil || ignore != nil
+        config.restartRules = file?.rules ?? []
         config.restartRule = try RestartRegex(
             restart: restart?.text ?? RestartRegex.legacyDefault, ignore: ignore?.text ?? "",
             restartSource: restart?.source ?? "the default restart_regex",
@@ -160,6 +192,13 @@ struct ConfigLoader {
         if let setting = try lookup("request_wait_seconds") { config.requestWait = try Self.duration(setting) }
         if let setting = try lookup("restart_on_crash") { config.restartOnCrash = try Self.boolean(setting) }
         if let setting = try lookup("grace_seconds") { config.gracePeriod = try Self.duration(setting) }
+        if let setting = try lookup("command_timeout_seconds") {
+            let timeout = try Self.duration(setting)
+            guard timeout > .zero else {
+                throw invalid(setting, "would stop every command at once; set a number of seconds above 0, such as 300")
+            }
+            config.commandTimeout = timeout
+        }
         return config
     }
 
@@ -179,6 +218,8 @@ struct ConfigLoader {
                 throw ControllerError(.configuration, "\(source) is a list; give it a single value")
             }
             return Setting(text: items.joined(separator: " "), list: items, source: source)
+        case .rules:
+            throw ControllerError(.configuration, "\(source) is a rules list; give it a single value")
         }
     }
 

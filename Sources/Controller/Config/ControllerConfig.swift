@@ -20,7 +20,8 @@ import Foundation
 /// and the settings this controller adds: `token` (`FASTPUSH_TOKEN`), `cf_api` (`FASTPUSH_CF_API`),
 /// `max_push_bytes` (`FASTPUSH_MAX_PUSH_BYTES`, 512 MiB), `request_wait_seconds`
 /// (`FASTPUSH_REQUEST_WAIT_SECONDS`, 30), `restart_on_crash` (`FASTPUSH_RESTART_ON_CRASH`, false) and
-/// `grace_seconds` (`FASTPUSH_GRACE_SECONDS`, 10).
+/// `grace_seconds` (`FASTPUSH_GRACE_SECONDS`, 10) and `command_timeout_seconds` (`FASTPUSH_COMMAND_TIMEOUT_SECONDS`,
+/// 300). The file may also hold a `restart_rules:` (or `rules:`) list, read by ``RuleListParser``.
 ///
 /// In Cloud Foundry the platform sets `PORT`: it is the port the controller must listen on. The backend is
 /// started with its own `PORT` set to ``backendPort``.
@@ -39,8 +40,16 @@ struct ControllerConfig: Sendable, Equatable {
     var backendDirectories = [""]
     /// The port the backend is told to listen on, through its `PORT` variable.
     var backendPort = 8080
-    /// Which pushed paths restart the backend (`restart_regex` and `ignore_regex`, compiled).
+    /// Which pushed paths restart the backend (`restart_regex` and `ignore_regex`, compiled). The original API
+    /// always decides with it; v2 pushes only when ``legacyRegexIsSet``.
     var restartRule: RestartRegex
+    /// Whether `restart_regex` or `ignore_regex` was set (file or environment): then v2 pushes ask the legacy
+    /// regex where they would otherwise ask the defaults for the app's kind, so old configurations keep working.
+    var legacyRegexIsSet = false
+    /// The file's `restart_rules:`, asked after the app's `.fastpush.yml` and before the regex or the defaults.
+    var restartRules: [ConfiguredRule] = []
+    /// How long a rule's command may run before its process group is killed.
+    var commandTimeout: Duration = .seconds(300)
     /// The path prefix of the sync API: starts with '/' and has no trailing '/' (or is empty).
     var basePath = "/_fastpush"
     /// The token control requests must present; `nil` falls back to the legacy rule

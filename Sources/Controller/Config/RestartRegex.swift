@@ -57,8 +57,17 @@ struct RestartRegex: Sendable, Equatable {
 
     /// Whether writing `path` (relative to the app root, '/'-separated) calls for a backend restart.
     func needsRestart(path: String) -> Bool {
-        if let ignore, ignore.matches(path) { return false }
-        return restart?.matches(path) ?? false
+        !isIgnored(path: path) && matchesRestart(path: path)
+    }
+
+    /// Whether `path` matches the ignore pattern, which wins over the restart pattern.
+    func isIgnored(path: String) -> Bool {
+        ignore?.matches(path) ?? false
+    }
+
+    /// Whether `path` matches the restart pattern, ignore pattern aside.
+    func matchesRestart(path: String) -> Bool {
+        restart?.matches(path) ?? false
     }
 
     /// Two rules are equal when their patterns are: the compiled form follows from them.

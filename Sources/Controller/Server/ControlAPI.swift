@@ -11,7 +11,8 @@ import NIOCore
 /// - `GET  v2/manifest`: the app's manifest (binary); `If-None-Match: "<root digest>"` answers 304 when
 ///   nothing changed, so "is there anything to push" costs one small request.
 /// - `POST v2/signatures`: signatures of the newline-separated paths in the body.
-/// - `POST v2/push[?dry_run=true]`: apply a push bundle as one batch; restart when the rules say so.
+/// - `POST v2/push[?dry_run=true]`: apply a push bundle as one batch, then do what the restart rules decide
+///   (run commands, signal or restart the backend, or say a full `cf push` is needed).
 /// - `GET  v2/status`: the backend, the last push, the root digest and the container's identity.
 struct ControlAPI: Sendable {
     let config: ControllerConfig
@@ -77,7 +78,7 @@ struct ControlAPI: Sendable {
             )
         }
         let received = body.readableBytes
-        let result = try await mapped { () throws(DeltaSyncError) in
+        let bundle = try await mapped { () throws(DeltaSyncError) in
             let bundle = try PushBundle(decoding: Array(buffer: body))
             for operation in bundle.operations where !legacy.isInBackendDirectories(operation.path) {
                 throw DeltaSyncError(
@@ -85,33 +86,35 @@ struct ControlAPI: Sendable {
                     "push refused: \(RelativePath.quoted(operation.path)) is outside backend_dirs (\(config.backendDirectories.map { $0.isEmpty ? "./" : $0 }.joined(separator: " ")))"
                 )
             }
-            return try await pushes.apply(bundle, dryRun: dryRun)
+            return bundle
         }
-        let reasons = result.paths.filter { config.restartRule.needsRestart(path: $0) }
-            .map { "\($0) matches restart_regex \(config.restartRule.restartPattern)" }
-        var answer = PushAnswer(result: result, bytesReceived: received, restart: !reasons.isEmpty, reasons: reasons)
-        if !dryRun {
-            if answer.restart {
-                do {
-                    let report = try await backend.restart()
-                    answer.backendReady = report.readiness == .ready
-                    answer.backendReadyAfterMilliseconds = Int(report.elapsed / .milliseconds(1))
-                    if report.readiness != .ready { answer.backendProblem = "\(report.readiness)" }
-                } catch {
-                    answer.backendReady = false
-                    answer.backendProblem = error.message
-                }
-                if answer.backendReady != true { answer.recentOutput = Array(backend.recentOutput().suffix(20)) }
-            }
-            answer.rootDigest = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }.rootDigest
-                .hex
-            await pushes.record(
-                .init(
-                    finishedAt: Int64(Date().timeIntervalSince1970), files: result.entries.count,
-                    bytesWritten: result.bytesWritten, bytesReceived: received, restarted: answer.restart,
-                    reasons: reasons))
-        }
+        let answer = try await pushes.exclusively { try await perform(bundle, dryRun: dryRun, bytesReceived: received) }
         return Self.json(answer)
+    }
+
+    /// Applies a push, decides what the app needs with the rules the push leaves, and (unless a dry run) runs
+    /// the commands and signals or restarts the backend.
+    private func perform(_ bundle: PushBundle, dryRun: Bool, bytesReceived: Int) async throws -> PushAnswer {
+        let (result, appRules) = try await mapped { () throws(DeltaSyncError) in
+            try await pushes.apply(bundle, dryRun: dryRun)
+        }
+        let environment = backend.configuration.processEnvironment
+        let decision = PushDecision(
+            result: result, appRules: appRules, config: config, root: pushes.root, searchPath: environment["PATH"])
+        var answer = PushAnswer(result: result, bytesReceived: bytesReceived, decision: decision)
+        guard !dryRun else { return answer }
+
+        let runner = CommandRunner(
+            workingDirectory: pushes.root, environment: environment, timeout: config.commandTimeout,
+            passThrough: backend.configuration.passThrough)
+        await DecisionExecutor(backend: backend, runner: runner).carryOut(decision, into: &answer)
+        answer.rootDigest = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }.rootDigest.hex
+        await pushes.record(
+            .init(
+                finishedAt: Int64(Date().timeIntervalSince1970), files: result.entries.count,
+                bytesWritten: result.bytesWritten, bytesReceived: bytesReceived, restarted: answer.restart,
+                action: answer.action, reasons: answer.reasons))
+        return answer
     }
 
     func status() async throws -> Response {

@@ -1,7 +1,7 @@
 import DeltaSync
 import Foundation
 
-/// The JSON answer to `POST v2/push`.
+/// The JSON answer to `POST v2/push` (keys documented in docs/CONTROLLER.md; clients rely on them).
 struct PushAnswer: Encodable, Sendable {
     struct File: Encodable, Sendable {
         var path: String
@@ -13,9 +13,22 @@ struct PushAnswer: Encodable, Sendable {
     var files: [File]
     var bytesWritten: Int
     var bytesReceived: Int
-    /// Whether the backend was (or, in a dry run, would be) restarted, and which rule fired for which file.
+    /// The decided action: `none`, `signal`, `restart` or `full-push`.
+    var action: String
+    /// The signal's name (`SIGHUP`) when the action is `signal`.
+    var signal: String?
+    /// Whether the backend was (or, in a dry run, would be) restarted.
     var restart: Bool
+    /// Which rule decided which file: `app.py (modified): *.py -> restart`.
     var reasons: [String]
+    /// Where the rules came from: `.fastpush.yml, then the defaults for a Python app`.
+    var rules: String
+    /// The decision's commands as they ran (in a dry run: as they would run).
+    var commands: [CommandReport]
+    /// Why a restart or signal the rules asked for did not happen (a command failed).
+    var restartSkipped: String?
+    /// For a full push: which files need `cf push`, and that the files were applied anyway.
+    var fullPushNeeded: String?
     var backendReady: Bool?
     var backendReadyAfterMilliseconds: Int?
     /// Why the backend did not come back, with its last output lines.
@@ -24,13 +37,19 @@ struct PushAnswer: Encodable, Sendable {
     /// The app's root digest after the push, to check against the client's.
     var rootDigest: String?
 
-    init(result: PushResult, bytesReceived: Int, restart: Bool, reasons: [String]) {
+    /// The answer before anything is carried out: in a dry run, what would happen; otherwise nothing has yet.
+    init(result: PushResult, bytesReceived: Int, decision: PushDecision) {
         dryRun = result.dryRun
         files = result.entries.map { File(path: $0.path, change: $0.change.rawValue, bytes: $0.bytesWritten) }
         bytesWritten = result.bytesWritten
         self.bytesReceived = bytesReceived
-        self.restart = restart
-        self.reasons = reasons
+        action = decision.actionName
+        signal = decision.signalName
+        restart = result.dryRun && decision.decision.action == .restart
+        reasons = decision.reasons
+        rules = decision.rulesOrigin
+        commands = result.dryRun ? decision.commands.map(CommandReport.notRun) : []
+        fullPushNeeded = decision.fullPushNeeded(dryRun: result.dryRun)
     }
 }
 

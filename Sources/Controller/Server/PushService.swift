@@ -4,8 +4,8 @@ import Glibc
 /// The controller's side of the v2 push protocol: the app's manifest, signatures of named files, and
 /// applying push bundles, one at a time.
 ///
-/// An actor, so pushes are serialized: a second push waits for the first to finish rather than
-/// interleaving with it. The manifest is cached by the stat cache, so answering "what do you have" costs
+/// Pushes are serialized through ``exclusively(_:)``: a second push waits until the first has been applied
+/// and its commands and restart are done, rather than interleaving with them. The manifest is cached by the stat cache, so answering "what do you have" costs
 /// a directory walk, not a re-hash of the app.
 actor PushService {
     /// What the last push did, for the status answer.
@@ -15,6 +15,8 @@ actor PushService {
         var bytesWritten: Int
         var bytesReceived: Int
         var restarted: Bool
+        /// The decided action: `none`, `signal`, `restart` or `full-push`.
+        var action: String
         var reasons: [String]
     }
 
@@ -22,6 +24,9 @@ actor PushService {
     private var scanner: TreeScanner
     private let applier: BundleApplier
     private(set) var lastPush: LastPush?
+    /// Whether a push holds the turn, and the pushes waiting for it, first come first served.
+    private var pushing = false
+    private var waiting: [CheckedContinuation<Void, Never>] = []
 
     /// A service for the app at `root`; rolls back any push a crash interrupted before serving.
     init(root: String, maximumFileSize: Int) throws(DeltaSyncError) {
@@ -58,9 +63,51 @@ actor PushService {
         return result
     }
 
-    /// Applies a bundle as one batch; returns what changed. The caller decides about restarting.
-    func apply(_ bundle: PushBundle, dryRun: Bool) throws(DeltaSyncError) -> PushResult {
-        try applier.apply(bundle, dryRun: dryRun)
+    /// Applies a bundle as one batch; returns what changed and the app's own restart rules as the push leaves
+    /// them. The caller decides about restarting.
+    ///
+    /// A `.fastpush.yml` the push brings is read and checked after the bundle is staged and before anything is
+    /// committed, so a push with broken rules is refused whole (also in a dry run).
+    func apply(_ bundle: PushBundle, dryRun: Bool) throws(DeltaSyncError) -> (result: PushResult, appRules: [ConfiguredRule]) {
+        var appRules: [ConfiguredRule] = []
+        let result = try applier.apply(bundle, dryRun: dryRun) { (tree: StagedTree) throws(DeltaSyncError) in
+            appRules = try Self.appRules(in: tree)
+        }
+        return (result, appRules)
+    }
+
+    /// The rules in `.fastpush.yml` as `tree` has it; none without the file.
+    static func appRules(in tree: StagedTree) throws(DeltaSyncError) -> [ConfiguredRule] {
+        let path = AppRulesFile.path
+        let bytes: [UInt8]?
+        do {
+            bytes = try tree.contents(of: path)
+        } catch {
+            throw DeltaSyncError(
+                .invalidArgument, "push refused, nothing was changed: \(error.message); fix \(path) and push again")
+        }
+        guard let bytes else { return [] }
+        do {
+            return try AppRulesFile.rules(in: bytes)
+        } catch {
+            throw DeltaSyncError(
+                .invalidArgument,
+                "push refused, nothing was changed: \(error.message); fix \(path) (its syntax is in docs/RESTART-POLICY.md) and push again")
+        }
+    }
+
+    /// Runs `body` once no other push holds the turn, in a task of its own, so that a client hanging up
+    /// cannot cut short a push whose files are already applied.
+    func exclusively<Value: Sendable>(_ body: @escaping @Sendable () async throws -> Value) async throws -> Value {
+        if pushing {
+            await withCheckedContinuation { waiting.append($0) }
+        } else {
+            pushing = true
+        }
+        defer {
+            if waiting.isEmpty { pushing = false } else { waiting.removeFirst().resume() }
+        }
+        return try await Task { try await body() }.value
     }
 
     func record(_ push: LastPush) { lastPush = push }

@@ -30,7 +30,14 @@ public struct BundleApplier: Sendable {
     }
 
     /// Applies `bundle`; with `dryRun`, checks and stages everything but commits nothing.
-    public func apply(_ bundle: PushBundle, dryRun: Bool = false) throws(DeltaSyncError) -> PushResult {
+    ///
+    /// - Parameter beforeCommit: Called once every operation is checked and staged and before anything in the
+    ///   tree changes (also in a dry run), with the tree as the push will leave it; throwing refuses the push
+    ///   with that error and changes nothing.
+    public func apply(
+        _ bundle: PushBundle, dryRun: Bool = false,
+        beforeCommit: (StagedTree) throws(DeltaSyncError) -> Void = { _ throws(DeltaSyncError) in }
+    ) throws(DeltaSyncError) -> PushResult {
         let stagingName = Self.stagingPrefix + SystemCall.uniqueSuffix()
         let staging = root + "/" + stagingName
         _ = try SystemCall.retrying("create the staging directory", staging) { mkdir(staging, 0o700) }
@@ -40,6 +47,9 @@ public struct BundleApplier: Sendable {
         for (index, operation) in bundle.operations.enumerated() {
             try plan.add(operation, number: index)
         }
+        var stagedNames: [String: String] = [:]
+        for case .place(let path, let staged, _) in plan.actions { stagedNames[path] = staged }
+        try beforeCommit(StagedTree(root: root, staging: staging, overlay: plan.overlay, stagedNames: stagedNames))
         var result = PushResult(entries: plan.entries, dryRun: dryRun)
         if dryRun { return result }
 
