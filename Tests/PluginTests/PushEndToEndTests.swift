@@ -77,6 +77,25 @@ import Testing
         }
     }
 
+    @Test func theDeveloperCanOverruleTheRules() async throws {
+        try await ControllerHarness.with { harness in
+            let firstPid = try #require(try await harness.status().backend.pid)
+            try ExampleApp.edit(at: harness.local)
+            let (kept, keptLines) = try await harness.push { $0.restart = .never }
+            #expect(kept.answer?.action == "none")
+            #expect(keptLines.contains { $0.contains("--no-restart") })
+            #expect(try await harness.status().backend.pid == firstPid)
+            #expect(try await harness.page() == "<h1>Hello</h1>", "the running app still has the old code")
+
+            try FileTree.write(Array("body { color: green; }\n".utf8), to: harness.local + "/static/style.css")
+            let (forced, _) = try await harness.push { $0.restart = .always }
+            #expect(forced.answer?.action == "restart")
+            #expect(forced.answer?.backendReady == true)
+            #expect(try await harness.status().backend.pid != firstPid)
+            #expect(try await harness.page() == "<h1>Hello, FastPush</h1>")
+        }
+    }
+
     @Test func steadyStatePushesAreOneRequest() async throws {
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("first\n".utf8), to: harness.local + "/static/note.txt")

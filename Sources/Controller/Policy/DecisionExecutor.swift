@@ -18,7 +18,7 @@ struct DecisionExecutor: Sendable {
             if !report.succeeded { failed = report }
         }
 
-        switch decision.decision.action {
+        switch decision.action {
         case .none, .fullPush:
             return
         case .signal(let number):

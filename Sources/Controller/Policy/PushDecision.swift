@@ -5,6 +5,8 @@ import DeltaSync
 struct PushDecision: Sendable {
     /// The rule set's decision, with commands whose tool is missing turned into full pushes.
     let decision: RestartDecision
+    /// What is done: the decision's action, or what the client asked for instead (``RestartOverride``).
+    let action: RestartAction
     /// See ``PushRules/origin``.
     let rulesOrigin: String
     /// `app.py (modified): *.py -> restart`, one per reason; first, when the push changed `.fastpush.yml`, a line
@@ -16,7 +18,11 @@ struct PushDecision: Sendable {
     /// - Parameters:
     ///   - root: The app directory, whose top-level names (as the push leaves them) give the app's kind.
     ///   - searchPath: The backend's `PATH`, where a command's tool must be found.
-    init(result: PushResult, appRules: [ConfiguredRule], config: ControllerConfig, root: String, searchPath: String?) {
+    ///   - override: The client's `restart=always|never`, which wins over the rules (but not over a full push).
+    init(
+        result: PushResult, appRules: [ConfiguredRule], config: ControllerConfig, root: String, searchPath: String?,
+        override: RestartOverride? = nil
+    ) {
         var kinds: [String: PathChange.Kind] = [:]
         var changes: [PathChange] = []
         for entry in result.entries {
@@ -59,15 +65,25 @@ struct PushDecision: Sendable {
                 lines.append("\(reason.path)\(kind): \(reason.rule) -> \(reason.effect)")
             }
         }
+        switch (override, decision.action) {
+        case (.always, .none), (.always, .signal):
+            action = .restart
+            lines.append("the client asked for a restart (--restart)")
+        case (.never, .signal), (.never, .restart):
+            action = .none
+            lines.append("the client asked for no restart (--no-restart): the rules' \(decision.action) is skipped")
+        default:
+            action = decision.action
+        }
         reasons = lines
     }
 
     /// Whether its commands run: not before a full push, whose staging installs what the app needs anyway.
-    var commands: [String] { decision.action == .fullPush ? [] : decision.commands }
+    var commands: [String] { action == .fullPush ? [] : decision.commands }
 
     /// `none`, `signal`, `restart` or `full-push`.
     var actionName: String {
-        switch decision.action {
+        switch action {
         case .none: "none"
         case .signal: "signal"
         case .restart: "restart"
@@ -77,13 +93,13 @@ struct PushDecision: Sendable {
 
     /// `SIGHUP` when the action is a signal.
     var signalName: String? {
-        if case .signal(let number) = decision.action { return ExitStatus.signalName(number) }
+        if case .signal(let number) = action { return ExitStatus.signalName(number) }
         return nil
     }
 
     /// For a full push: which files need `cf push`, why, and that the files are applied all the same.
     func fullPushNeeded(dryRun: Bool) -> String? {
-        guard decision.action == .fullPush else { return nil }
+        guard action == .fullPush else { return nil }
         var paths: [String] = []
         var why: [String] = []
         for reason in decision.reasons where reason.effect.action == .fullPush && !paths.contains(reason.path) {

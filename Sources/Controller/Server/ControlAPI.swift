@@ -68,6 +68,11 @@ struct ControlAPI: Sendable {
 
     func push(_ request: Request) async throws -> Response {
         let dryRun = request.uri.queryParameters.get("dry_run").map { $0 == "true" || $0 == "1" } ?? false
+        let requested = request.uri.queryParameters.get("restart").map { String($0) }
+        let override = requested.flatMap { RestartOverride(rawValue: $0) }
+        if let requested, override == nil {
+            return Self.error(.badRequest, "restart=\(requested) is not understood: use restart=always or restart=never")
+        }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: config.maxPushBytes)
@@ -88,19 +93,24 @@ struct ControlAPI: Sendable {
             }
             return bundle
         }
-        let answer = try await pushes.exclusively { try await perform(bundle, dryRun: dryRun, bytesReceived: received) }
+        let answer = try await pushes.exclusively {
+            try await perform(bundle, dryRun: dryRun, override: override, bytesReceived: received)
+        }
         return Self.json(answer)
     }
 
     /// Applies a push, decides what the app needs with the rules the push leaves, and (unless a dry run) runs
     /// the commands and signals or restarts the backend.
-    private func perform(_ bundle: PushBundle, dryRun: Bool, bytesReceived: Int) async throws -> PushAnswer {
+    private func perform(
+        _ bundle: PushBundle, dryRun: Bool, override: RestartOverride?, bytesReceived: Int
+    ) async throws -> PushAnswer {
         let (result, appRules) = try await mapped { () throws(DeltaSyncError) in
             try await pushes.apply(bundle, dryRun: dryRun)
         }
         let environment = backend.configuration.processEnvironment
         let decision = PushDecision(
-            result: result, appRules: appRules, config: config, root: pushes.root, searchPath: environment["PATH"])
+            result: result, appRules: appRules, config: config, root: pushes.root, searchPath: environment["PATH"],
+            override: override)
         var answer = PushAnswer(result: result, bytesReceived: bytesReceived, decision: decision)
         guard !dryRun else { return answer }
 

@@ -45,7 +45,7 @@ struct PushAnswer: Encodable, Sendable {
         self.bytesReceived = bytesReceived
         action = decision.actionName
         signal = decision.signalName
-        restart = result.dryRun && decision.decision.action == .restart
+        restart = result.dryRun && decision.action == .restart
         reasons = decision.reasons
         rules = decision.rulesOrigin
         commands = result.dryRun ? decision.commands.map(CommandReport.notRun) : []

@@ -34,6 +34,14 @@ final class ControllerHarness: @unchecked Sendable {
         cacheEnvironment = ["FASTPUSH_CACHE_DIR": workspace + "/cache"]
         // The proxy holds this request until the app listens, so the tests start with a running app.
         #expect(try await page() == "<h1>Hello</h1>")
+        // The supervisor's own readiness probe may notice a moment later than the proxy did.
+        var state = ""
+        for _ in 0..<200 {
+            state = try await status().backend.state
+            if state == "running" { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(state == "running")
     }
 
     /// The app's home page through the controller's proxy.
