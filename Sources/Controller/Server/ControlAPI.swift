@@ -119,6 +119,7 @@ struct ControlAPI: Sendable {
             passThrough: backend.configuration.passThrough)
         await DecisionExecutor(backend: backend, runner: runner).carryOut(decision, into: &answer)
         answer.rootDigest = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }.rootDigest.hex
+        answer.container = identity
         await pushes.record(
             .init(
                 finishedAt: Int64(Date().timeIntervalSince1970), files: result.entries.count,

@@ -36,6 +36,8 @@ struct PushAnswer: Encodable, Sendable {
     var recentOutput: [String]?
     /// The app's root digest after the push, to check against the client's.
     var rootDigest: String?
+    /// Who answered, so the client can later tell from a status whether this container restarted since.
+    var container: ContainerIdentity?
 
     /// The answer before anything is carried out: in a dry run, what would happen; otherwise nothing has yet.
     init(result: PushResult, bytesReceived: Int, decision: PushDecision) {

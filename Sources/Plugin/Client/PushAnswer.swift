@@ -34,4 +34,5 @@ struct PushAnswer: Decodable, Sendable {
     var backendProblem: String?
     var recentOutput: [String]?
     var rootDigest: String?
+    var container: StatusAnswer.Container?
 }

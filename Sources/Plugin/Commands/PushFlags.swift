@@ -12,6 +12,7 @@ struct PushFlags: ParsableArguments {
     var resync = false
     @Flag(help: "Also show skipped files and timings.")
     var verbose = false
+    @Flag(help: .hidden) var legacyProtocol = false
 
     func validate() throws {
         if noRestart && restart { throw ValidationError("--restart and --no-restart contradict each other: give one") }
@@ -20,6 +21,6 @@ struct PushFlags: ParsableArguments {
     func options(directory: String) -> PushOptions {
         PushOptions(
             directory: directory, dryRun: dryRun, restart: restart ? .always : noRestart ? .never : .rules,
-            resync: resync, verbose: verbose)
+            resync: resync, verbose: verbose, legacyProtocol: legacyProtocol)
     }
 }

@@ -14,4 +14,7 @@ struct PushOptions: Sendable {
     var resync = false
     /// Also list what the scan skipped and where each step's time went.
     var verbose = false
+    /// Use the original API (whole files, base64 in JSON) even with a controller that speaks v2: how the old
+    /// plugin pushed, for comparisons.
+    var legacyProtocol = false
 }

@@ -40,6 +40,9 @@ struct PushSession {
         }
         let local = scan.manifest
         var outcome = Outcome()
+        if options.legacyProtocol {
+            return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
+        }
         let cached = options.resync ? nil : cache.load()
         let known = cached?.manifest
 
@@ -113,7 +116,7 @@ struct PushSession {
                     elapsed: ContinuousClock.now - started)
                 outcome.succeeded = report.print(to: terminal)
                 if !options.dryRun {
-                    try saveCache(local, serverRoot: answer.rootDigest)
+                    try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
                     storeSignatures(of: known == nil ? local.entries.map(\.path) : plan.items.filter { $0.change != .deleted }.map(\.path), in: local)
                 }
                 return outcome
@@ -149,12 +152,13 @@ struct PushSession {
             })
     }
 
-    private func saveCache(_ manifest: Manifest, serverRoot: String?) throws {
+    private func saveCache(_ manifest: Manifest, serverRoot: String?, container: StatusAnswer.Container? = nil) throws {
         do {
             try cache.save(
                 manifest,
                 state: .init(
-                    url: client.endpoint.baseURL, serverRootDigest: serverRoot, container: nil,
+                    url: client.endpoint.baseURL, serverRootDigest: serverRoot,
+                    container: container ?? cache.load()?.state.container,
                     pushedAt: Int64(Date().timeIntervalSince1970)))
         } catch {
             terminal.print("warning: could not save the push cache in \(cache.directory) (\(error)); the next push will read the app's manifest again")

@@ -39,11 +39,11 @@ struct StatusReport {
         }
     }
 
-    /// Whether the controller started after this machine's last push: the container (or the controller)
-    /// restarted, and the app's files went back to what `cf push` staged.
+    /// Whether the container that answers is not the one that took this machine's last push (another start
+    /// time or app version): it restarted, and its files went back to what `cf push` staged.
     var containerRestartedSinceLastPush: Bool {
-        guard let status, let pushed = lastPushedHere else { return false }
-        return status.container.controllerStartedAt > pushed.pushedAt
+        guard let status, let pushed = lastPushedHere?.container else { return false }
+        return status.container != pushed
     }
 
     func print(to terminal: Terminal) {
