@@ -51,8 +51,8 @@ struct HTTPTrace: Sendable {
         write(lines.joined(separator: "\n"))
     }
 
-    /// An RPC call to the cf CLI, one line.
-    func rpc(_ line: String) { write("RPC: " + line) }
+    /// An RPC call to the cf CLI, one line (`RPC CliRpcCmd.GetApp seq=1 3ms: ok`).
+    func rpc(_ line: String) { write(line) }
 
     private static func now() -> String {
         let formatter = ISO8601DateFormatter()
