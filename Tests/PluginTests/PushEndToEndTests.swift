@@ -161,6 +161,36 @@ import Testing
         }
     }
 
+    @Test func aPushAfterAContainerRestartCatchesUpInOneGo() async throws {
+        try await ControllerHarness.with { harness in
+            try ExampleApp.edit(at: harness.local)
+            _ = try await harness.push()
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+
+            // The container restarts and goes back to what `cf push` staged: the old app.py, the deleted template.
+            try await harness.restartController(resetContainer: true)
+            let endpoint = try harness.endpoint()
+            let report = try await StatusReport.gather(
+                client: ControllerClient(endpoint: endpoint), directory: harness.local,
+                cache: PushCache(endpoint: endpoint, environment: harness.cacheEnvironment))
+            #expect(report.containerRestartedSinceLastPush)
+            #expect(report.localChanges.contains("app.py"))
+
+            try FileTree.write(Array("body { color: teal; }\n".utf8), to: harness.local + "/static/style.css")
+            let (outcome, lines) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(lines.contains { $0.hasPrefix("The container restarted since the last push") })
+            #expect(lines.contains("[DEL]  templates/old.html"), "a file the droplet brought back goes again")
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+            #expect(try await harness.page() == "<h1>Hello, FastPush</h1>")
+
+            // The next push knows this container again: nothing to catch up.
+            let (idle, idleLines) = try await harness.push()
+            #expect(idle.requests == 1)
+            #expect(!idleLines.contains { $0.contains("restarted since") })
+        }
+    }
+
     @Test func statusShowsTheBackendTheLastPushAndLocalChanges() async throws {
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")

@@ -61,11 +61,15 @@ struct ContainerIdentity: Encodable, Sendable {
     var applicationVersion: String?
     var instanceIndex: String?
     var controllerStartedAt: Int64
+    /// Random for each start of the controller: two answers with the same one come from the same run, even when
+    /// a restart happened within the second.
+    var controllerRun: String
 
     init(environment: [String: String]) {
         applicationVersion = Self.application(environment)?["application_version"] as? String
         instanceIndex = environment["CF_INSTANCE_INDEX"]
         controllerStartedAt = Int64(Date().timeIntervalSince1970)
+        controllerRun = UUID().uuidString.lowercased()
     }
 
     /// The app's GUID, from `VCAP_APPLICATION`.

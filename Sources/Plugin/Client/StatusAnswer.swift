@@ -25,6 +25,7 @@ struct StatusAnswer: Decodable, Sendable {
         var applicationVersion: String?
         var instanceIndex: String?
         var controllerStartedAt: Int64
+        var controllerRun: String?
     }
 
     var backend: Backend

@@ -77,11 +77,14 @@ struct PushSession {
             }
         }
 
-        for attempt in 0..<2 {
+        var conflicts = 0
+        var caughtUp = false
+        while true {
             let diff = local.diff(from: remote)
             if diff.isEmpty {
-                terminal.print("Nothing to push: the app is up to date with \(options.directory).")
-                if !options.dryRun { try saveCache(local, serverRoot: serverRoot) }
+                terminal.print(
+                    caughtUp ? "The container is up to date again." : "Nothing to push: the app is up to date with \(options.directory).")
+                if !options.dryRun { try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container) }
                 return outcome
             }
             var signatures: [String: Signature] = [:]
@@ -114,14 +117,29 @@ struct PushSession {
                 let report = PushReport(
                     items: plan.items, answer: answer, bytesSent: outcome.bytesSent, requests: outcome.requests,
                     elapsed: ContinuousClock.now - started)
-                outcome.succeeded = report.print(to: terminal)
-                if !options.dryRun {
-                    try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
-                    storeSignatures(of: known == nil ? local.entries.map(\.path) : plan.items.filter { $0.change != .deleted }.map(\.path), in: local)
+                outcome.succeeded = report.print(to: terminal) && outcome.succeeded
+                guard !options.dryRun else { return outcome }
+                if !caughtUp, let before = cached?.state.container, let now = answer.container, before != now {
+                    // The container is not the one the cache describes: it restarted and its files went back to
+                    // what `cf push` staged, also files this push did not touch. Compare everything once more.
+                    caughtUp = true
+                    terminal.print(
+                        terminal.paint("The container restarted since the last push", .yellow)
+                            + " (its files went back to what `cf push` staged); re-sending everything that differs.")
+                    outcome.requests += 1
+                    guard case .manifest(let server) = try await client.manifest() else {
+                        throw ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")
+                    }
+                    serverRoot = server.rootDigest.hex
+                    remote = try Self.view(of: server, local: local, known: nil, ignoreRules: ignoreRules)
+                    continue
                 }
+                try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
+                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : plan.items.filter { $0.change != .deleted }.map(\.path), in: local)
                 return outcome
             case .conflict(let why):
-                guard attempt == 0 else {
+                conflicts += 1
+                guard conflicts == 1 else {
                     throw ClientError("the app's files changed while pushing (\(why)); nothing was written. Push again.")
                 }
                 terminal.print("The app's files are not what the last push left (\(why)); reading them and pushing again.")
@@ -134,7 +152,6 @@ struct PushSession {
                 remote = try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules)
             }
         }
-        return outcome
     }
 
     /// The part of the server's tree a push is about: not what the local ignore rules hide (the server may

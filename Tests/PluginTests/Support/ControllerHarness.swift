@@ -13,7 +13,8 @@ final class ControllerHarness: @unchecked Sendable {
     let container: String
     let local: String
     let token = "plugin-test-\(UInt32.random(in: 0...UInt32.max))"
-    let controller: EmbeddedController
+    private(set) var controller: EmbeddedController
+    private let environment: [String: String]
     var cacheEnvironment: [String: String]
 
     init(extraEnvironment: [String: String] = [:]) async throws {
@@ -24,16 +25,33 @@ final class ControllerHarness: @unchecked Sendable {
         try ExampleApp.create(at: local)
         var environment = ProcessInfo.processInfo.environment
         for (name, value) in [
-            "BIND_ADDRESS": "127.0.0.1", "PORT": "0", "BACKEND_PORT": "\(try freeLoopbackPort())",
+            "BIND_ADDRESS": "127.0.0.1", "PORT": "\(try freeLoopbackPort())", "BACKEND_PORT": "\(try freeLoopbackPort())",
             "BACKEND_COMMAND": ExampleApp.command, "FASTPUSH_TOKEN": token, "FASTPUSH_GRACE_SECONDS": "2",
         ] {
             environment[name] = value
         }
         environment.merge(extraEnvironment) { $1 }
+        self.environment = environment
         controller = try await EmbeddedController.start(root: container, environment: environment, searchPaths: [])
         cacheEnvironment = ["FASTPUSH_CACHE_DIR": workspace + "/cache"]
+        try await waitUntilRunning()
+    }
+
+    /// Stops the controller and starts a new one on the same port, as a container restart does; with
+    /// `resetContainer`, the app directory first goes back to the example app as `cf push` staged it.
+    func restartController(resetContainer: Bool) async throws {
+        await controller.stop()
+        if resetContainer {
+            try FileTree.removeRecursively(container)
+            try ExampleApp.create(at: container)
+        }
+        controller = try await EmbeddedController.start(root: container, environment: environment, searchPaths: [])
+        try await waitUntilRunning()
+    }
+
+    private func waitUntilRunning() async throws {
         // The proxy holds this request until the app listens, so the tests start with a running app.
-        #expect(try await page() == "<h1>Hello</h1>")
+        #expect(try await page().hasPrefix("<h1>Hello"))
         // The supervisor's own readiness probe may notice a moment later than the proxy did.
         var state = ""
         for _ in 0..<200 {
