@@ -172,6 +172,17 @@ struct ControllerClient: Sendable {
     }
 
     private func failure(_ response: Response, doing what: String) -> ClientError {
+        if let routerError = response.headers["X-Cf-Routererror"].first {
+            let instance = endpoint.instance.map { "instance \($0.split(separator: ":").last ?? "")" } ?? "the app"
+            switch routerError {
+            case "unknown_route":
+                return ClientError("the router knows no \(instance) (X-Cf-Routererror: unknown_route): check the instance number with `cf app`, or that the instance is running")
+            case "invalid_cf_app_instance_header":
+                return ClientError("the router refused the instance header \(endpoint.instance ?? "") (X-Cf-Routererror: invalid_cf_app_instance_header): the app GUID must be lower-case hex")
+            default:
+                return ClientError("the router could not reach \(instance) while \(what) (X-Cf-Routererror: \(routerError), HTTP \(response.status))")
+            }
+        }
         let said = Self.message(response)
         let detail = said.isEmpty ? "" : ": \(said)"
         switch response.status {

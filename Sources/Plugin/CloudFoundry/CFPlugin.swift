@@ -34,15 +34,18 @@ enum CFPlugin {
             case "fast-push":
                 let command = try CFPushCommand.parse(rest)
                 let target = try CFTarget(appName: command.app, route: command.route, connection: connection)
+                let targets = try target.pushTargets(instance: command.instance, allInstances: command.allInstances)
                 terminal.print("Fast-pushing \(command.path) to app \(target.app.name) at \(target.endpoint.baseURL)")
                 try await PushRunner.push(
-                    endpoint: target.endpoint, legacyEndpoint: target.legacyEndpoint,
-                    options: command.flags.options(directory: command.path), environment: environment, terminal: terminal)
+                    targets: targets, options: command.flags.options(directory: command.path), environment: environment,
+                    terminal: terminal)
             case "fast-push-status":
                 let command = try CFStatusCommand.parse(rest)
                 let target = try CFTarget(appName: command.app, route: command.route, connection: connection)
-                try await PushRunner.status(
-                    endpoint: target.endpoint, directory: command.path, environment: environment, terminal: terminal)
+                for instance in try target.pushTargets(instance: command.instance, allInstances: command.allInstances) {
+                    try await PushRunner.status(
+                        endpoint: instance.endpoint, directory: command.path, environment: environment, terminal: terminal)
+                }
             default:
                 return 1
             }
@@ -76,7 +79,15 @@ struct CFPushCommand: ParsableCommand {
     @Argument(help: "The app's name in the targeted space.") var app: String
     @Option(help: "The app directory.") var path = "."
     @Option(help: "The app URL to reach the controller at (default: the app's first route).") var route: String?
+    @Option(help: "Push to this instance only (0 is the first), through the router's X-Cf-App-Instance header.")
+    var instance: Int?
+    @Flag(help: "Push to every instance of the app, one after another, and report whether they match.")
+    var allInstances = false
     @OptionGroup var flags: PushFlags
+
+    func validate() throws {
+        if instance != nil && allInstances { throw ValidationError("--instance and --all-instances contradict each other: give one") }
+    }
 }
 
 /// `cf fast-push-status APP [--path DIR] [--route URL]`.
@@ -85,4 +96,6 @@ struct CFStatusCommand: ParsableCommand {
     @Argument(help: "The app's name in the targeted space.") var app: String
     @Option(help: "The app directory to compare with.") var path = "."
     @Option(help: "The app URL to reach the controller at (default: the app's first route).") var route: String?
+    @Option(help: "Show this instance only (0 is the first).") var instance: Int?
+    @Flag(help: "Show every instance of the app.") var allInstances = false
 }

@@ -32,4 +32,25 @@ struct CFTarget {
         legacy.bearer = nil
         legacyEndpoint = legacy
     }
+
+    /// The app itself (whichever instance the router picks), one instance, or all of them. Instances are reached
+    /// through the route with `X-Cf-App-Instance: GUID:INDEX`; each has its own cache entry.
+    func pushTargets(instance: Int?, allInstances: Bool) throws -> [PushTarget] {
+        let indices: [Int]
+        if let instance {
+            guard instance >= 0 else { throw ClientError("--instance \(instance) is not an instance number: they start at 0") }
+            indices = [instance]
+        } else if allInstances {
+            indices = Array(0..<max(app.instanceCount, 1))
+        } else {
+            return [PushTarget(label: app.name, endpoint: endpoint, legacyEndpoint: legacyEndpoint)]
+        }
+        return indices.map { index in
+            var endpoint = endpoint
+            endpoint.instance = "\(app.guid.lowercased()):\(index)"
+            var legacy = legacyEndpoint
+            legacy.instance = endpoint.instance
+            return PushTarget(label: "instance \(index)", endpoint: endpoint, legacyEndpoint: legacy)
+        }
+    }
 }

@@ -4,18 +4,42 @@ import Foundation
 
 /// Runs a push or a status request for a command and turns the outcome into an exit code.
 enum PushRunner {
+    /// Pushes to one controller, or to each of several (instances of one app) with a consistency report.
     static func push(
-        endpoint: ControllerEndpoint, legacyEndpoint: ControllerEndpoint? = nil, options: PushOptions,
-        environment: [String: String], terminal: Terminal
+        targets: [PushTarget], options: PushOptions, environment: [String: String], terminal: Terminal
     ) async throws {
         try checkDirectory(options.directory)
+        if targets.count == 1 {
+            let outcome = try await failingClearly { try await session(targets[0], options, environment, terminal).run() }
+            if !outcome.succeeded { throw ExitCode(1) }
+            return
+        }
+        var results: [(target: PushTarget, outcome: PushSession.Outcome?, error: String?)] = []
+        for target in targets {
+            terminal.print(terminal.paint("== \(target.label) ==", .bold))
+            do {
+                results.append((target, try await session(target, options, environment, terminal).run(), nil))
+            } catch let error as ClientError {
+                terminal.print(terminal.paint("failed: \(error.message)", .red))
+                results.append((target, nil, error.message))
+            } catch let error as DeltaSyncError {
+                terminal.print(terminal.paint("failed: \(error.message)", .red))
+                results.append((target, nil, error.message))
+            }
+        }
+        let report = InstanceReport(results: results.map { ($0.target.label, $0.outcome, $0.error) }, dryRun: options.dryRun)
+        report.print(to: terminal)
+        if !report.allSucceeded { throw ExitCode(1) }
+    }
+
+    private static func session(
+        _ target: PushTarget, _ options: PushOptions, _ environment: [String: String], _ terminal: Terminal
+    ) -> PushSession {
         let trace = HTTPTrace.from(environment: environment)
-        let session = PushSession(
-            client: ControllerClient(endpoint: endpoint, trace: trace),
-            legacyClient: legacyEndpoint.map { ControllerClient(endpoint: $0, trace: trace) },
-            cache: PushCache(endpoint: endpoint, environment: environment), options: options, terminal: terminal)
-        let outcome = try await failingClearly { try await session.run() }
-        if !outcome.succeeded { throw ExitCode(1) }
+        return PushSession(
+            client: ControllerClient(endpoint: target.endpoint, trace: trace),
+            legacyClient: target.legacyEndpoint.map { ControllerClient(endpoint: $0, trace: trace) },
+            cache: PushCache(endpoint: target.endpoint, environment: environment), options: options, terminal: terminal)
     }
 
     static func status(

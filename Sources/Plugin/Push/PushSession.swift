@@ -27,6 +27,8 @@ struct PushSession {
         var bytesSent = 0
         /// Whether everything went as asked (files applied, commands succeeded, the app came back).
         var succeeded = true
+        /// The server's root digest afterwards, when known: equal digests mean equal trees.
+        var rootDigest: String?
     }
 
     func run() async throws -> Outcome {
@@ -55,6 +57,7 @@ struct PushSession {
             switch try await client.manifest(ifNoneMatch: root) {
             case .unchanged:
                 terminal.print("Nothing to push: the app is up to date with \(options.directory).")
+                outcome.rootDigest = cached.state.serverRootDigest
                 return outcome
             case .legacyOnly:
                 return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
@@ -85,6 +88,7 @@ struct PushSession {
                 terminal.print(
                     caughtUp ? "The container is up to date again." : "Nothing to push: the app is up to date with \(options.directory).")
                 if !options.dryRun { try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container) }
+                outcome.rootDigest = serverRoot
                 return outcome
             }
             var signatures: [String: Signature] = [:]
@@ -114,6 +118,7 @@ struct PushSession {
             switch try await uploading.push(bundle, dryRun: options.dryRun, restart: options.restart) {
             case .applied(let answer):
                 outcome.answer = answer
+                outcome.rootDigest = answer.rootDigest
                 let report = PushReport(
                     items: plan.items, answer: answer, bytesSent: outcome.bytesSent, requests: outcome.requests,
                     elapsed: ContinuousClock.now - started)
