@@ -12,12 +12,14 @@ final class ControllerHarness: @unchecked Sendable {
     let workspace: String
     let container: String
     let local: String
-    let token = "plugin-test-\(UInt32.random(in: 0...UInt32.max))"
+    let token: String
     private(set) var controller: EmbeddedController
     private let environment: [String: String]
     var cacheEnvironment: [String: String]
 
-    init(extraEnvironment: [String: String] = [:]) async throws {
+    /// `token` is the controller's; instances of one app share theirs.
+    init(token: String = "plugin-test-\(UInt32.random(in: 0...UInt32.max))", extraEnvironment: [String: String] = [:]) async throws {
+        self.token = token
         workspace = try FileTree.makeTemporaryDirectory(prefix: "fastpush-plugin-test")
         container = workspace + "/container"
         local = workspace + "/local"
