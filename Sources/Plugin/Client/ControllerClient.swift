@@ -133,7 +133,7 @@ struct ControllerClient: Sendable {
         trace?.request(request, bodySize: body?.count ?? 0)
         let response: HTTPClientResponse
         do {
-            response = try await HTTPClient.shared.execute(request, timeout: .minutes(30))
+            response = try await ControllerHTTPClient.shared.execute(request, timeout: .minutes(30))
         } catch {
             throw ClientError(
                 "cannot reach the controller at \(endpoint.baseURL) (\(error)); check the URL, that the app is running, and that its start command is cf-fastpush-controller")

@@ -14,7 +14,7 @@ extension PluginMetadata {
                     name: "fast-push", alias: "fp",
                     helpText: "Push only what changed into a running app, in about a second; restart it only if needed",
                     usageDetails: PluginUsage(
-                        usage: "cf fast-push APP_NAME [--dry-run] [--no-restart | --restart] [--path DIR] [--route URL] [--resync] [--verbose]",
+                        usage: "cf fast-push APP_NAME [--dry-run] [--no-restart | --restart] [--path DIR] [--route URL] [--resync] [--watch] [--instance N | --all-instances] [--verbose]",
                         options: [
                             "dry-run": "Change nothing: show what would be sent and the restart decision",
                             "no-restart": "Do not restart the app, whatever its rules say",
@@ -23,6 +23,9 @@ extension PluginMetadata {
                             "route": "The app URL to reach the controller at (default: the app's first route)",
                             "resync": "Ignore the local cache and compare with the app's files as they are now",
                             "verbose": "Also show skipped files and timings",
+                            "watch": "Push again whenever the directory changes, until Ctrl-C",
+                            "instance": "Push to this instance only (0 is the first)",
+                            "all-instances": "Push to every instance and report whether they match",
                         ])),
                 PluginCommand(
                     name: "fast-push-status", alias: "fps",

@@ -12,15 +12,18 @@ struct PushFlags: ParsableArguments {
     var resync = false
     @Flag(help: "Also show skipped files and timings.")
     var verbose = false
+    @Flag(help: "Push again whenever the directory changes, until Ctrl-C.")
+    var watch = false
     @Flag(help: .hidden) var legacyProtocol = false
 
     func validate() throws {
         if noRestart && restart { throw ValidationError("--restart and --no-restart contradict each other: give one") }
+        if watch && dryRun { throw ValidationError("--watch pushes for real; a --dry-run shows one push: give one") }
     }
 
     func options(directory: String) -> PushOptions {
         PushOptions(
             directory: directory, dryRun: dryRun, restart: restart ? .always : noRestart ? .never : .rules,
-            resync: resync, verbose: verbose, legacyProtocol: legacyProtocol)
+            resync: resync, verbose: verbose, legacyProtocol: legacyProtocol, watch: watch)
     }
 }

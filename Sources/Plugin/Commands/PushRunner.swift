@@ -9,6 +9,13 @@ enum PushRunner {
         targets: [PushTarget], options: PushOptions, environment: [String: String], terminal: Terminal
     ) async throws {
         try checkDirectory(options.directory)
+        if options.watch {
+            try await failingClearly {
+                try await WatchLoop(targets: targets, options: options, environment: environment, terminal: terminal)
+                    .run(until: WatchLoop.stopOnInterrupt())
+            }
+            return
+        }
         if targets.count == 1 {
             let outcome = try await failingClearly { try await session(targets[0], options, environment, terminal).run() }
             if !outcome.succeeded { throw ExitCode(1) }
@@ -32,7 +39,7 @@ enum PushRunner {
         if !report.allSucceeded { throw ExitCode(1) }
     }
 
-    private static func session(
+    static func session(
         _ target: PushTarget, _ options: PushOptions, _ environment: [String: String], _ terminal: Terminal
     ) -> PushSession {
         let trace = HTTPTrace.from(environment: environment)

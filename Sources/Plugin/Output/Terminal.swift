@@ -12,6 +12,7 @@ final class Terminal: @unchecked Sendable {
     let showsProgress: Bool
     private let lock = NSLock()
     private var progressShown = false
+    private var statusShown = false
     private var lines: [String]?
 
     init(environment: [String: String]) {
@@ -37,6 +38,10 @@ final class Terminal: @unchecked Sendable {
                 return
             }
             clearProgress()
+            if statusShown {
+                Swift.print("\r\u{1B}[K", terminator: "")
+                statusShown = false
+            }
             Swift.print(line)
             fflush(nil)
         }
@@ -44,6 +49,24 @@ final class Terminal: @unchecked Sendable {
 
     func paint(_ text: String, _ colour: Colour) -> String {
         colours ? "\u{1B}[\(colour.rawValue)m\(text)\u{1B}[0m" : text
+    }
+
+    /// A one-line status that the next line replaces (on a terminal; elsewhere it is a line of its own).
+    func status(_ text: String) {
+        lock.withLock {
+            if lines != nil {
+                lines?.append(text)
+                return
+            }
+            guard isatty(STDOUT_FILENO) == 1 else {
+                Swift.print(text)
+                fflush(nil)
+                return
+            }
+            Swift.print("\r\u{1B}[K" + text, terminator: "")
+            fflush(nil)
+            statusShown = true
+        }
     }
 
     /// Shows `done` of `total` bytes as a bar, when the transfer is big enough to be worth one.

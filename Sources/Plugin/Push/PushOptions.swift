@@ -17,4 +17,6 @@ struct PushOptions: Sendable {
     /// Use the original API (whole files, base64 in JSON) even with a controller that speaks v2: how the old
     /// plugin pushed, for comparisons.
     var legacyProtocol = false
+    /// Keep pushing whenever the directory changes, until Ctrl-C.
+    var watch = false
 }
