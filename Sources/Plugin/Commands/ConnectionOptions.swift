@@ -4,7 +4,10 @@ import Foundation
 /// How the standalone commands reach controllers: one or more app URLs (several for instances of one app behind
 /// their own URLs), then optionally the app directory.
 struct ConnectionOptions: ParsableArguments {
-    @Argument(help: "The app's URL (several for several instances), such as https://my-app.herokuapp.com, then optionally the app directory (default: the current one).")
+    @Argument(
+        help: ArgumentHelp(
+            "The app's URL (several for several instances), such as https://my-app.herokuapp.com, then optionally the app directory (default: the current one).",
+            valueName: "url-then-dir"))
     var targets: [String]
     @Option(help: "The controller's token (default: $FASTPUSH_TOKEN).")
     var token: String?
