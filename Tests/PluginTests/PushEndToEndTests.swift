@@ -188,6 +188,14 @@ import Testing
             let (idle, idleLines) = try await harness.push()
             #expect(idle.requests == 1)
             #expect(!idleLines.contains { $0.contains("restarted since") })
+
+            // A restart noticed by a push with nothing new to send: the status says so, and the push catches up.
+            try await harness.restartController(resetContainer: true)
+            let (quiet, quietLines) = try await harness.push()
+            #expect(quietLines.contains { $0.hasPrefix("The container restarted since the last push") })
+            #expect(quietLines.contains("[DEL]  templates/old.html"))
+            #expect(quiet.requests == 3, "the manifest check (answered with the manifest), the status, the bundle")
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
         }
     }
 

@@ -50,6 +50,7 @@ struct PushSession {
 
         var remote: Manifest
         var serverRoot = cached?.state.serverRootDigest
+        var caughtUp = false
         if let cached, !options.resync, local.diff(from: cached.manifest).isEmpty {
             // Nothing changed here since the last push: one small request confirms the server still has it.
             outcome.requests += 1
@@ -62,8 +63,21 @@ struct PushSession {
             case .legacyOnly:
                 return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
             case .manifest(let server):
+                // The server changed although nothing here did: the app wrote files, someone else pushed, or the
+                // container restarted and went back to what `cf push` staged, which only the status tells.
                 serverRoot = server.rootDigest.hex
-                remote = try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules)
+                outcome.requests += 1
+                var restarted = false
+                if let before = cached.state.container, let now = try? await client.status().container {
+                    restarted = now != before
+                }
+                if restarted {
+                    caughtUp = true
+                    terminal.print(
+                        terminal.paint("The container restarted since the last push", .yellow)
+                            + " (its files went back to what `cf push` staged); re-sending everything that differs.")
+                }
+                remote = try Self.view(of: server, local: local, known: restarted ? nil : known, ignoreRules: ignoreRules)
             }
         } else if let known {
             remote = known
@@ -81,7 +95,6 @@ struct PushSession {
         }
 
         var conflicts = 0
-        var caughtUp = false
         while true {
             let diff = local.diff(from: remote)
             if diff.isEmpty {
