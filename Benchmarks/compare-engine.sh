@@ -31,10 +31,9 @@ usage: $(basename "$0") [--size-mib N] [--runs N] [--with-1gib] [--out DIR] [--f
 EOF
 }
 
-die() {
-    echo "compare-engine: $*" >&2
-    exit 1
-}
+bench_name=compare-engine
+# shellcheck source=Benchmarks/bench-common.sh
+source "${script_dir}/bench-common.sh"
 
 while (($# > 0)); do
     case "$1" in
@@ -53,35 +52,12 @@ done
 # ---------------------------------------------------------------------------------------------------
 # Tools
 
-time_bin=/usr/bin/time
-missing_tools() { # prints the Debian packages of the missing tools, space-separated
-    local absent=()
-    command -v rsync >/dev/null || absent+=(rsync)
-    command -v rdiff >/dev/null || absent+=(rdiff)
-    command -v xxhsum >/dev/null || absent+=(xxhash)
-    [[ -x "${time_bin}" ]] || absent+=(time)
-    echo "${absent[@]+"${absent[@]}"}"
-}
-missing="$(missing_tools)"
-if [[ -n "${missing}" ]]; then
-    if [[ "${EUID}" == 0 ]] && command -v apt-get >/dev/null; then
-        echo "compare-engine: installing missing Debian packages: ${missing}" >&2
-        apt-get update -qq
-        # shellcheck disable=SC2086 # a list of package names
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing} >/dev/null
-        missing="$(missing_tools)"
-    fi
-    [[ -z "${missing}" ]] || die "missing tools (Debian packages: ${missing}); install them with: apt-get install -y ${missing}"
-fi
+ensure_debian_packages rsync:rsync rdiff:rdiff xxhsum:xxhash /usr/bin/time:time
 command -v python3 >/dev/null || die "python3 is needed to generate the data and print the table"
 command -v cmp >/dev/null || die "cmp (diffutils) is needed to check the rebuilt file"
 
 if [[ -z "${fastpush_bin}" ]]; then
-    command -v swift >/dev/null || die "swift is not on PATH: install the toolchain or pass --fastpush BIN"
-    echo "compare-engine: building fastpush (release, scratch path .build-bench)..." >&2
-    (cd "${repo_root}" && swift build -c release --product fastpush --scratch-path .build-bench) >&2 ||
-        die "the release build of fastpush failed (see the compiler output above)"
-    fastpush_bin="${repo_root}/.build-bench/release/fastpush"
+    fastpush_bin="$(build_release fastpush)/fastpush"
 fi
 [[ -x "${fastpush_bin}" ]] || die "no fastpush executable at ${fastpush_bin}"
 
@@ -104,10 +80,6 @@ mkdir -p "${out_dir}"
 out_dir="$(cd "${out_dir}" && pwd)"
 raw_csv="${out_dir}/raw.csv"
 echo "scenario,method,run,wall_s,user_s,sys_s,max_rss_kib,wire_bytes,signature_bytes,delta_bytes,literal_bytes,matched_bytes" >"${raw_csv}"
-
-free_loopback_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
 
 start_rsync_daemon() {
     local port config group_id

@@ -21,24 +21,16 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx-light)
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    else
-        echo "compare-proxy: install ${missing[*]} first (apt-get install ${missing[*]})" >&2
-        exit 1
-    fi
-fi
-nginx_bin="$(command -v nginx || echo /usr/sbin/nginx)"
+script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo_root="$(cd "${script_dir}/.." && pwd)"
+bench_name=compare-proxy
+# shellcheck source=Benchmarks/bench-common.sh
+source "${script_dir}/bench-common.sh"
+ensure_debian_packages wrk:wrk /usr/sbin/nginx:nginx-light
+nginx_bin=/usr/sbin/nginx
 
 if [ -z "$controller" ]; then
-    echo "building cf-fastpush-controller (release)..." >&2
-    (cd "$repo" && swift build -c release --product cf-fastpush-controller --scratch-path .build-bench >/dev/null)
-    controller="$repo/.build-bench/release/cf-fastpush-controller"
+    controller="$(build_release cf-fastpush-controller)/cf-fastpush-controller"
 fi
 
 work="$(mktemp -d /tmp/fastpush-proxy-bench.XXXXXX)"
@@ -49,9 +41,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
-backend_port="$(free_port)"
-front_port="$(free_port)"
+backend_port="$(free_loopback_port)"
+front_port="$(free_loopback_port)"
 
 mkdir -p "$work/app" "$work/nginx"
 cat > "$work/nginx/nginx.conf" <<CONF
