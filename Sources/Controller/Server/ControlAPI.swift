@@ -67,7 +67,14 @@ struct ControlAPI: Sendable {
     }
 
     func push(_ request: Request) async throws -> Response {
-        let dryRun = request.uri.queryParameters.get("dry_run").map { $0 == "true" || $0 == "1" } ?? false
+        // An unknown word is refused rather than read as false: a client that asked for a dry run in words the
+        // controller does not know must not get a real push.
+        let dryRun: Bool
+        switch request.uri.queryParameters.get("dry_run").map({ String($0) }) {
+        case nil, "false", "0": dryRun = false
+        case "true", "1": dryRun = true
+        case let word?: return Self.error(.badRequest, "dry_run=\(word) is not understood: use dry_run=true or dry_run=false")
+        }
         let requested = request.uri.queryParameters.get("restart").map { String($0) }
         let override = requested.flatMap { RestartOverride(rawValue: $0) }
         if let requested, override == nil {

@@ -54,6 +54,7 @@ actor PushService {
         var result: [(String, Signature)] = []
         for path in paths {
             try RelativePath.validate(path)
+            guard isRegularFileInsideApp(path) else { continue }
             do {
                 result.append((path, try Signature(file: root + "/" + path)))
             } catch  where error.code == .invalidArgument || error.errno == ENOENT || error.errno == ENOTDIR {
@@ -61,6 +62,19 @@ actor PushService {
             }
         }
         return result
+    }
+
+    /// True when `path` is a regular file reached through real directories only. A symlink on the way could lead
+    /// out of the app (and its signature would describe a file outside it); a FIFO would block the open forever.
+    private func isRegularFileInsideApp(_ path: String) -> Bool {
+        let components = path.split(separator: "/")
+        var prefix = root
+        for (index, component) in components.enumerated() {
+            prefix += "/" + component
+            guard let status = try? SystemCall.lstatIfPresent(prefix) else { return false }
+            guard status.st_mode & S_IFMT == (index == components.count - 1 ? S_IFREG : S_IFDIR) else { return false }
+        }
+        return true
     }
 
     /// Applies a bundle as one batch; returns what changed and the app's own restart rules as the push leaves
