@@ -45,10 +45,14 @@ struct PushCache: Sendable {
     /// Records what the server has after a push.
     func save(_ manifest: Manifest, state: State) throws {
         try FileTree.makeDirectories(directory)
-        try FileTree.write(manifest.encoded(), to: directory + "/manifest")
+        try Self.write(manifest.encoded(), to: directory + "/manifest")
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try FileTree.write(Array(try encoder.encode(state)), to: directory + "/state.json")
+        try Self.write(Array(try encoder.encode(state)), to: directory + "/state.json")
+    }
+
+    func hasSignature(for digest: FileDigest) -> Bool {
+        access(signaturePath(digest), F_OK) == 0
     }
 
     func signature(for digest: FileDigest) -> Signature? {
@@ -60,7 +64,15 @@ struct PushCache: Sendable {
 
     func store(_ signature: Signature) throws {
         try FileTree.makeDirectories(root + "/signatures")
-        try FileTree.write(signature.encoded(), to: signaturePath(signature.fileDigest))
+        try Self.write(signature.encoded(), to: signaturePath(signature.fileDigest))
+    }
+
+    /// Atomic (a reader never sees half a file) but not flushed to disk: the cache is a hint, and a push after
+    /// a cold start writes thousands of these, where an fsync each would cost seconds.
+    private static func write(_ bytes: [UInt8], to path: String) throws {
+        let writer = try AtomicFileWriter(path: path, durable: false)
+        try bytes.withUnsafeBytes { buffer in try writer.write(buffer) }
+        try writer.commit()
     }
 
     /// Forgets this controller's state (the shared signatures stay: they are keyed by content).

@@ -205,7 +205,7 @@ struct PushSession {
     private func storeSignatures(of paths: [String], in local: Manifest) {
         for path in paths {
             guard let entry = local[path], entry.kind == .file, entry.size >= Self.smallestFileWorthASignature,
-                let digest = entry.digest, cache.signature(for: digest) == nil,
+                let digest = entry.digest, !cache.hasSignature(for: digest),
                 let signature = try? Signature(file: options.directory + "/" + path)
             else { continue }
             try? cache.store(signature)
