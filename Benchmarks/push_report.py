@@ -162,8 +162,9 @@ def targets(meta: dict, result: dict) -> list[dict]:
                 f"({count(steady['total_bytes'])} vs {count(rsync['total_bytes'])} B)",
                 f"fastpush's upload is the delta alone (the signature is cached), {count(steady['up_bytes'])} B for 30 "
                 f"edits, about {count(per_edit)} B per edit: each edit costs the whole block it falls in ({block:,} B at "
-                "this size) and random bytes do not compress. rsync sends about the same literal blocks plus its "
-                "checksums, so the gap stays under 10x; closing it needs finer blocks around the changes")
+                "this size) and random bytes do not compress, so about 30 blocks is the floor. rsync's total is its "
+                "own literal blocks plus its block checksums, under 10x that floor; getting there needs the changes "
+                "sent at a finer grain than the block")
         if steady and full:
             ratio = full["total_bytes"] / steady["total_bytes"]
             source = "" if get(link, "binary", "full-file") else " (full-file bytes from the loopback runs)"
