@@ -79,3 +79,26 @@ let package = Package(
         ),
     ]
 )
+
+// Fuzz targets (Fuzz/Targets), one executable per decoder of untrusted bytes. They exist only when
+// scripts/fuzz builds them (FASTPUSH_FUZZ=1, with -sanitize=fuzzer, in .build-fuzz), so the everyday build and
+// `swift test` never compile them and the fuzzer's instrumentation never reaches the shipped binaries.
+if Context.environment["FASTPUSH_FUZZ"] == "1" {
+    let fuzzTargets: [(name: String, product: String, dependencies: [Target.Dependency])] = [
+        ("FuzzSignature", "fuzz-signature", ["DeltaSync"]), ("FuzzDelta", "fuzz-delta", ["DeltaSync"]),
+        ("FuzzPushBundle", "fuzz-push-bundle", ["DeltaSync"]), ("FuzzManifest", "fuzz-manifest", ["DeltaSync"]),
+        ("FuzzGob", "fuzz-gob", ["GobRPC"]), ("FuzzLegacyJSON", "fuzz-legacy-json", ["Controller"]),
+        ("FuzzConfig", "fuzz-config", ["Controller"]),
+    ]
+    package.targets += [
+        .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),
+        .target(name: "FuzzSupport", dependencies: ["CLibFuzzer"], path: "Fuzz/Support", swiftSettings: strictness),
+    ]
+    for target in fuzzTargets {
+        package.targets.append(
+            .executableTarget(
+                name: target.name, dependencies: target.dependencies + ["FuzzSupport"], path: "Fuzz/Targets/\(target.name)",
+                swiftSettings: strictness))
+        package.products.append(.executable(name: target.product, targets: [target.name]))
+    }
+}

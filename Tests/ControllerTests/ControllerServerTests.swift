@@ -58,6 +58,14 @@ import Testing
         }
     }
 
+    /// Found by Benchmarks/load-restart.sh: during restarts, requests on a pooled connection the app had closed
+    /// failed with a 502 instead of waiting for the app.
+    @Test func aPooledConnectionTheAppClosedCountsAsUnreachable() {
+        #expect(ReverseProxy.isUnreachable(ChannelError.ioOnClosedChannel))
+        #expect(ReverseProxy.isUnreachable(IOError(errnoCode: ECONNREFUSED, reason: "connect")))
+        #expect(!ReverseProxy.isUnreachable(ChannelError.inputClosed))
+    }
+
     @Test func webSocketsPassThroughToTheApp() async throws {
         try await Harness.with { harness in
             try await RawConnection.with(port: harness.port) { connection in

@@ -170,6 +170,22 @@ import Testing
             .digestMismatch)
     }
 
+    /// Found by the push-bundle fuzzer: a 125-byte bundle whose delta length claimed 8 GiB made the decoder
+    /// allocate and zero 8 GiB before it noticed the bytes were not there.
+    @Test func aLengthPrefixThatLiesAllocatesNothing() throws {
+        var writer = ByteWriter()
+        writer.bytes(PushBundle.magic); writer.byte(PushBundle.version); writer.varint(0)
+        writer.byte(1); writer.lengthPrefixed(Array("big.bin".utf8)); writer.byte(0); writer.varint(0o644)
+        writer.varint(UInt64(PushBundle.maximumDeltaLength))  // the delta's claimed length: 16 GiB
+        writer.bytes(Array("FPDL".utf8))
+        #expect(throws: DeltaSyncError.self) { try PushBundle(decoding: writer.bytes) }
+        do {
+            _ = try PushBundle(decoding: writer.bytes)
+        } catch {
+            #expect(error.code == .truncated, "\(error)")
+        }
+    }
+
     @Test func anInterruptedCommitIsRolledBackByRecovery() throws {
         let plan = try plan()
         let before = try content(server)

@@ -93,9 +93,11 @@ struct ReverseProxy: Sendable {
     }
 
     /// True when the app is not there to answer: nothing listens on its port, or a kept-alive connection
-    /// to an app that has since stopped was reset or closed (the error types differ with where NIO noticed).
+    /// to an app that has since stopped was reset or closed (the error types differ with where NIO noticed:
+    /// a pooled connection the app closed while stopping fails the write with `ioOnClosedChannel`).
     static func isUnreachable(_ error: any Error) -> Bool {
         if let error = error as? IOError { return [ECONNREFUSED, ECONNRESET, EPIPE].contains(error.errnoCode) }
+        if case .ioOnClosedChannel? = error as? ChannelError { return true }
         if let error = error as? NIOConnectionError {
             return error.connectionErrors.contains { isUnreachable($0.error) }
         }

@@ -99,9 +99,18 @@ package struct ByteReader<Source: ByteSource>: ~Copyable {
         }
     }
 
+    /// `count` bytes, held as they arrive: a length prefix may lie, and allocating what it claims up front would
+    /// let a few bytes of input take gigabytes (found by the push-bundle fuzzer).
     package mutating func bytes(_ field: String, count: Int) throws(DeltaSyncError) -> [UInt8] {
-        var result = [UInt8](repeating: 0, count: count)
-        try result.withMutableBytes { (destination) throws(DeltaSyncError) in try read(into: destination, field) }
+        var result: [UInt8] = []
+        result.reserveCapacity(min(count, buffer.count))
+        while result.count < count {
+            guard try fill() else { throw truncated(field) }
+            let chunk = min(end - start, count - result.count)
+            result.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[start..<start + chunk]))
+            start += chunk
+            offset += chunk
+        }
         return result
     }
 

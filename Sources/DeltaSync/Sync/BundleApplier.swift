@@ -67,6 +67,11 @@ public struct BundleApplier: Sendable {
         for directory in Set(plan.actions.map { RelativePath.parent(of: $0.path) }) {
             AtomicFileWriter.syncDirectory(of: root + "/" + directory + "/.")
         }
+        // The commit is done: the journal goes first, so that a crash while the staging directory is being
+        // removed cannot find it with some backups already gone and roll back only part of the push.
+        let journal = staging + "/" + CommitJournal.fileName
+        SystemCall.unlink(journal)
+        AtomicFileWriter.syncDirectory(of: journal)
         result.dryRun = false
         return result
     }

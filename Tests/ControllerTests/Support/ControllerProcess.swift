@@ -1,0 +1,111 @@
+import AsyncHTTPClient
+import Foundation
+import Glibc
+import NIOCore
+import Testing
+
+@testable import Controller
+
+/// The real `cf-fastpush-controller` binary running as a child process in an app directory, as a container
+/// runs it: settings from the environment, output to a log file, stopped by a signal.
+final class ControllerProcess: @unchecked Sendable {
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// Beside the test bundle in the build folder, where `swift build` puts the package's executables.
+    static var binary: String {
+        let tests = URL(
+            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
+                ?? CommandLine.arguments[0])
+        var directory = tests.deletingLastPathComponent()
+        // The test runner may sit inside a bundle folder (`X.xctest/...`); the products are beside the bundle.
+        while directory.path.count > 1,
+            !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("cf-fastpush-controller").path)
+        {
+            directory = directory.deletingLastPathComponent()
+        }
+        return directory.appendingPathComponent("cf-fastpush-controller").path
+    }
+
+    let port: Int
+    let token: String
+    let log: String
+    /// The controller, run as the controller runs its own backend (Controller/Backend/ChildProcess.swift): the
+    /// leader of its own process group, watched by a thread that reaps it the moment it ends.
+    private let process: ChildProcess
+
+    /// Starts the binary in `app` with a fresh controller port and backend port; `backendCommand` starts the app.
+    init(app: String, backendCommand: String, token: String, log: String) throws {
+        let binary = Self.binary
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw Failure(
+                description:
+                    "the cf-fastpush-controller binary is not in the build folder (looked for \(binary)); build it with `swift build` first")
+        }
+        port = Int(try freeLoopbackPort())
+        self.token = token
+        self.log = log
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "VCAP_APPLICATION")
+        environment["BIND_ADDRESS"] = "127.0.0.1"
+        environment["PORT"] = String(port)
+        environment["BACKEND_PORT"] = String(try freeLoopbackPort())
+        environment["BACKEND_COMMAND"] = backendCommand
+        environment["FASTPUSH_TOKEN"] = token
+        environment["FASTPUSH_GRACE_SECONDS"] = "2"
+        // Output to a file, not a pipe: nothing has to drain it, and a killed controller cannot block on it.
+        process = try ChildProcess.spawn(
+            command: "exec '\(binary)' >>'\(log)' 2>&1 </dev/null", workingDirectory: app, environment: environment,
+            passThrough: OutputPassThrough(standardOutput: nil, standardError: nil), tail: OutputTail(capacity: 1),
+            role: "cf-fastpush-controller")
+    }
+
+    var pid: Int32 { process.pid }
+
+    /// Asks `GET v2/status` until the backend is running; returns the backend's pid.
+    func waitUntilBackendRuns(client: HTTPClient, timeout: Duration = .seconds(30)) async throws -> Int32 {
+        let deadline = ContinuousClock.now + timeout
+        var last = "no answer"
+        while ContinuousClock.now < deadline {
+            if let status = process.exitStatus {
+                throw Failure(description: "the controller ended (\(status)) before its backend ran; log: \(tail())")
+            }
+            var request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/_fastpush/v2/status")
+            request.headers.add(name: "x-auth-token", value: token)
+            do {
+                let response = try await client.execute(request, timeout: .seconds(5))
+                let body = try await response.body.collect(upTo: 1 << 20)
+                last = "\(response.status.code) \(String(buffer: body))"
+                if response.status == .ok,
+                    let status = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any],
+                    let backend = status["backend"] as? [String: Any], backend["state"] as? String == "running",
+                    let pid = backend["pid"] as? Int
+                {
+                    return Int32(pid)
+                }
+            } catch {
+                last = "\(error)"
+            }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        throw Failure(description: "the controller's backend did not run within \(timeout); last answer: \(last); log: \(tail())")
+    }
+
+    /// SIGKILL, as a crash or the kernel's OOM killer ends a process: no handler, no clean-up. Returns once the
+    /// controller is reaped.
+    func kill() async {
+        process.signalGroup(SIGKILL)
+        _ = await process.waitForExitStatus()
+    }
+
+    /// SIGTERM, the graceful stop; returns once the controller has stopped its backend and exited.
+    func terminate() async {
+        process.signalGroup(SIGTERM)
+        _ = await process.waitForExitStatus()
+    }
+
+    /// The end of the log, for failure messages.
+    func tail() -> String {
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        return String(text.suffix(2000))
+    }
+}
