@@ -83,7 +83,8 @@ import Testing
 
     /// A plain blocking socket to the controller, for clients that open a connection and then stall.
     static func connect(port: Int) throws -> Int32 {
-        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        // Close-on-exec, so that backends other tests start meanwhile do not inherit (and hold open) it.
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = UInt16(port).bigEndian
@@ -93,7 +94,10 @@ import Testing
                 Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
             }
         }
-        guard descriptor >= 0, connected == 0 else { throw RawConnection.Failure(description: "cannot connect to \(port)") }
+        guard descriptor >= 0, connected == 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            throw RawConnection.Failure(description: "cannot connect to \(port)")
+        }
         return descriptor
     }
 
@@ -333,7 +337,9 @@ import Testing
             let slowHead = try Self.connect(port: harness.port)
             Self.send(slowHead, "POST /_fastpush/v2/push HTTP/1.1\r\nHost: a\r\nx-auth-tok")
             let idle = try (0..<50).map { _ in try Self.connect(port: harness.port) }
-            defer { for descriptor in [slowBody, slowHead] + idle { close(descriptor) } }
+            // slowBody is closed below, mid-test: closing it again here could close a descriptor that another
+            // test's socket has reused meanwhile.
+            defer { for descriptor in [slowHead] + idle { close(descriptor) } }
             try await Task.sleep(for: .milliseconds(200))
             // Meanwhile the app is served, and a push goes through: a push waiting for its body holds no lock.
             try await Self.expectStillServing(harness)

@@ -47,7 +47,17 @@ final class ControllerHarness: @unchecked Sendable {
             try FileTree.removeRecursively(container)
             try ExampleApp.create(at: container)
         }
-        controller = try await EmbeddedController.start(root: container, environment: environment, searchPaths: [])
+        // The port was just released; give the system a moment if it is not free again yet.
+        var attempt = 0
+        while true {
+            do {
+                controller = try await EmbeddedController.start(root: container, environment: environment, searchPaths: [])
+                break
+            } catch where attempt < 50 {
+                attempt += 1
+                try await Task.sleep(for: .milliseconds(100))
+            }
+        }
         try await waitUntilRunning()
     }
 
