@@ -41,6 +41,10 @@ actor PushService {
             ControllerLog.warning(
                 "rolled back \(rolledBack) push(es) interrupted by a crash; the app is as it was before them")
         }
+        // A write cut short by a crash (an upload through the original API writes file by file) leaves its
+        // temporary file behind; nothing writes yet, so every one of them is abandoned.
+        let abandoned = try AtomicFileWriter.removeAbandoned(under: root)
+        if abandoned > 0 { ControllerLog.warning("removed \(abandoned) temporary file(s) left by a crash") }
     }
 
     /// The app's manifest now.

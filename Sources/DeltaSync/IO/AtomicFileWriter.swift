@@ -36,6 +36,37 @@ public final class AtomicFileWriter: ByteSink {
 
     deinit { discard() }
 
+    /// Whether `name` is one of this writer's temporary files (`.fastpush-PID-NSEC-SERIAL.tmp`).
+    package static func isTemporaryName(_ name: String) -> Bool {
+        guard name.hasPrefix(".fastpush-"), name.hasSuffix(".tmp") else { return false }
+        let middle = name.dropFirst(".fastpush-".count).dropLast(".tmp".count)
+        return !middle.isEmpty && middle.allSatisfy { $0.isASCII && ($0.isNumber || $0 == "-") }
+    }
+
+    /// Removes the temporary files that writers killed before their commit left under `root` (never following a
+    /// symbolic link); returns how many. Call it only when no writer can be running there, such as at start-up.
+    package static func removeAbandoned(under root: String) throws(DeltaSyncError) -> Int {
+        var removed = 0
+        var pending = [root]
+        while let directory = pending.popLast() {
+            for bytes in try SystemCall.directoryNames(directory) {
+                let name = String(decoding: bytes, as: UTF8.self)
+                let path = directory + "/" + name
+                var info = stat()
+                guard lstat(path, &info) == 0 else { continue }
+                switch info.st_mode & S_IFMT {
+                case S_IFDIR:
+                    pending.append(path)
+                case S_IFREG where isTemporaryName(name):
+                    if unlink(path) == 0 { removed += 1 }
+                default:
+                    continue
+                }
+            }
+        }
+        return removed
+    }
+
     public func write(_ bytes: UnsafeRawBufferPointer) throws(DeltaSyncError) {
         precondition(!finished, "write after commit or discard")
         if buffer.count + bytes.count > Self.bufferLimit { try flush() }
