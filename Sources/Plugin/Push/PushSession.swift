@@ -7,7 +7,9 @@ import Foundation
 /// Steady state (the cache knows what the server has): one request, the bundle, whose per-file
 /// preconditions the server checks. Nothing changed locally: one small manifest request with the server's
 /// last root digest, answered 304. No cache, `--resync`, or a failed precondition: the server's manifest, the
-/// signatures of just the files that differ, then the bundle.
+/// signatures of just the files that differ, then the bundle. An answer from another container run than the
+/// cache knows (the container restarted and went back to its staged files) starts one more round that re-sends
+/// everything that differs.
 struct PushSession {
     let client: ControllerClient
     /// The client for a controller that speaks only the original API, when it needs other credentials (the
