@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Runs the app the controller fronts (the "backend"), restarts it after code pushes, and tells the HTTP layer
 /// whether requests can be proxied to it.
@@ -24,7 +25,12 @@ actor BackendSupervisor {
     let configuration: Configuration
     private let tail: OutputTail
 
-    private var state: BackendState = .stopped
+    private var state: BackendState = .stopped {
+        didSet { running.store(state == .running, ordering: .relaxed) }
+    }
+    /// The state is ``BackendState/running``, readable without waiting for the actor: the proxy asks it for
+    /// every request.
+    private let running = Atomic(false)
     private var current: RunningBackend?
     private var launchCount = 0
     private var lastExitStatus: ExitStatus?
@@ -111,6 +117,10 @@ actor BackendSupervisor {
     func waitUntilReady(timeout: Duration) async -> Bool {
         await readiness(within: timeout, waitingThroughCrashRestarts: true) == .ready
     }
+
+    /// True while the backend is running and accepts connections; false from the moment a stop or restart
+    /// begins, so that no new request is sent to a backend that is going away.
+    nonisolated var acceptsRequests: Bool { running.load(ordering: .relaxed) }
 
     private func readiness(within timeout: Duration, waitingThroughCrashRestarts: Bool) async -> BackendReadiness {
         if let verdict = readinessVerdict(waitingThroughCrashRestarts: waitingThroughCrashRestarts) {

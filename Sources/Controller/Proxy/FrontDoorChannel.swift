@@ -1,10 +1,18 @@
+import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP1
 
-/// Hummingbird's HTTP/1 child channel with an ``UpgradeTunnel`` in front of it, so that connections that
-/// upgrade to WebSocket reach the app as byte tunnels and all others are served as HTTP.
+/// The controller's front door: every client connection's pipeline.
+///
+/// An ``UpgradeTunnel`` first turns connections that upgrade to WebSocket into byte tunnels to the app.
+/// Behind the HTTP/1 codec, a ``RequestForwarder`` forwards the app's requests to the app on the
+/// connection's own event loop, and passes requests for the controller's paths on to Hummingbird's
+/// HTTP/1 handling, which serves the control routes.
 struct FrontDoorChannel: ServerChildChannel {
     let http1: HTTP1Channel
     let basePath: String
@@ -17,13 +25,33 @@ struct FrontDoorChannel: ServerChildChannel {
         }
     }
 
+    /// True for the controller's own paths: the base path and everything under it, with or without a query.
+    static func isControlPath(_ target: String, basePath: String) -> Bool {
+        guard target.hasPrefix(basePath) else { return false }
+        guard let next = target.utf8.dropFirst(basePath.utf8.count).first else { return true }
+        return next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: "#")
+    }
+
+    /// The pipeline of Hummingbird's HTTP/1 channel with the tunnel and the forwarder added, and pipelining
+    /// assistance on, so that the forwarder and the control routes answer one request at a time, in order.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
-        do {
-            try channel.pipeline.syncOperations.addHandler(UpgradeTunnel(basePath: basePath, proxy: proxy))
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
+        channel.eventLoop.makeCompletedFuture {
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(UpgradeTunnel(basePath: basePath, proxy: proxy))
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            let decoder = http1.configuration.httpDecoder
+            limits.maxHeaderFieldSize = decoder.maxHeaderFieldSize
+            limits.maxHeaderListSize = decoder.maxHeaderListSize
+            limits.maxHeaderFieldCount = decoder.maxHeaderFieldCount
+            try pipeline.configureHTTPServerPipeline(
+                withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
+                withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
+            try pipeline.addHandler(RequestForwarder(basePath: basePath, proxy: proxy))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
+            return try NIOAsyncChannel(
+                wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
-        return http1.setup(channel: channel, logger: logger)
     }
 
     func handle(value: HTTP1Channel.Value, logger: Logger) async {

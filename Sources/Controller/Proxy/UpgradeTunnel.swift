@@ -56,7 +56,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
             let view = buffer.readableBytesView
             if let end = view.firstRange(of: UpgradeRequestHead.terminator) {
                 if let head = UpgradeRequestHead(view[view.startIndex..<end.lowerBound]),
-                    !ControllerResponder.isControlPath(head.path, basePath: basePath)
+                    !FrontDoorChannel.isControlPath(head.path, basePath: basePath)
                 {
                     buffer.moveReaderIndex(to: end.upperBound)
                     state = .connecting(buffer)

@@ -26,8 +26,6 @@ struct ControllerServer: Sendable {
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.decompression = .disabled
         clientConfiguration.redirectConfiguration = .disallow
-        clientConfiguration.connectionPool = .init(
-            idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
     }
 
@@ -58,10 +56,11 @@ struct ControllerServer: Sendable {
         ).register(on: router, token: token, openWithoutToken: loopback, cloudFoundry: cloudFoundry)
         let backend = self.backend
         let proxy = ReverseProxy(
-            client: client, backendPort: config.backendPort, waitLimit: config.requestWait,
+            backendPort: config.backendPort, waitLimit: config.requestWait,
+            backendIsUp: { backend.acceptsRequests },
             waitForBackend: { limit in await backend.waitUntilReady(timeout: limit) })
         return Application(
-            responder: ControllerResponder(basePath: config.basePath, control: router.buildResponder(), proxy: proxy),
+            responder: router.buildResponder(),
             server: FrontDoorChannel.server(basePath: config.basePath, proxy: proxy),
             configuration: .init(address: .hostname(config.bindAddress, port: config.port), serverName: "fastpush"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) })

@@ -11,8 +11,9 @@ import Testing
 
 /// A running controller with a real Python backend on real sockets, and what tests need to talk to it.
 final class ControllerHarness: @unchecked Sendable {
-    /// A small Python app: echoes what it receives, says who it is, and counts the SIGHUPs it received (its
-    /// "reloads", which keep its pid).
+    /// A small Python app: echoes what it receives (also chunked), says who it is, counts the SIGHUPs it
+    /// received (its "reloads", which keep its pid), and misbehaves on request: an answer with no length, or
+    /// none at all.
     static let backendScript = """
         import base64, hashlib, http.server, json, os, signal, sys
         reloads = 0
@@ -33,9 +34,31 @@ final class ControllerHarness: @unchecked Sendable {
                     self.echo_websocket()
                 elif self.path == "/whoami":
                     self.reply(json.dumps({"pid": os.getpid(), "reloads": reloads, "headers": dict(self.headers)}).encode())
+                elif self.path == "/close-without-answer":
+                    self.close_connection = True
+                elif self.path == "/unframed":
+                    self.send_response(200)
+                    self.send_header("Connection", "close")
+                    self.end_headers()
+                    self.wfile.write(b"no length: the body ends with the connection\\n")
+                    self.close_connection = True
                 else:
                     with open(os.path.join("static", "page.css"), "rb") as f: self.reply(f.read(), "text/css")
+            def do_HEAD(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "text/css")
+                self.send_header("Content-Length", str(os.path.getsize(os.path.join("static", "page.css"))))
+                self.end_headers()
             def do_POST(self):
+                if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+                    body = b""
+                    while True:
+                        size = int(self.rfile.readline().split(b";")[0], 16)
+                        if size == 0: break
+                        body += self.rfile.read(size)
+                        self.rfile.readline()
+                    while self.rfile.readline() not in (b"\\r\\n", b""): pass
+                    return self.reply(body, "application/octet-stream")
                 length = int(self.headers.get("Content-Length", "0"))
                 self.reply(self.rfile.read(length), "application/octet-stream")
             def echo_websocket(self):

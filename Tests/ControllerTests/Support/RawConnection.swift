@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 
@@ -63,6 +64,49 @@ struct RawConnection {
             guard try await fill() else {
                 throw Failure(description: "the connection closed before a response head: \(String(decoding: buffered, as: UTF8.self))")
             }
+        }
+    }
+
+    /// Reads a whole HTTP response: its head and its body, framed by Content-Length, chunked, or (with neither)
+    /// ending with the connection. `bodyless` is for answers to HEAD.
+    mutating func readResponse(bodyless: Bool = false) async throws -> (head: String, body: [UInt8]) {
+        let head = try await readHead()
+        let fields = head.lowercased()
+        if bodyless || head.hasPrefix("HTTP/1.1 1") || head.hasPrefix("HTTP/1.1 204") || head.hasPrefix("HTTP/1.1 304") {
+            return (head, [])
+        }
+        if let line = fields.split(separator: "\r\n").first(where: { $0.hasPrefix("content-length:") }) {
+            let length = Int(line.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) ?? 0
+            return (head, try await read(length))
+        }
+        if fields.contains("\r\ntransfer-encoding: chunked\r\n") {
+            var body: [UInt8] = []
+            while true {
+                let sizeLine = try await readLine()
+                guard let size = Int(sizeLine.split(separator: ";").first ?? "", radix: 16) else {
+                    throw Failure(description: "a bad chunk size line: \(sizeLine)")
+                }
+                if size == 0 { break }
+                body += try await read(size)
+                _ = try await readLine()
+            }
+            while try await !readLine().isEmpty {}
+            return (head, body)
+        }
+        while try await fill() {}
+        defer { buffered = [] }
+        return (head, buffered)
+    }
+
+    /// Reads a line without its CRLF.
+    private mutating func readLine() async throws -> String {
+        let end = Array("\r\n".utf8)
+        while true {
+            if let range = buffered.firstRange(of: end) {
+                defer { buffered.removeFirst(range.upperBound) }
+                return String(decoding: buffered[..<range.lowerBound], as: UTF8.self)
+            }
+            guard try await fill() else { throw Failure(description: "the connection closed in the middle of a line") }
         }
     }
 

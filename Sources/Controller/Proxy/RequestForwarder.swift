@@ -1,0 +1,389 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// Forwards the app's requests on one client connection to the app, over one kept-alive connection of its
+/// own, and the app's answers back. Requests for the controller's own paths pass on to the control routes.
+///
+/// Everything happens on the client connection's event loop, as channel handlers calling each other: a
+/// proxied request never leaves that loop, which is what keeps the proxy's cost per request small. The
+/// HTTP server's pipelining handler in front of this one hands over one request at a time, in order.
+///
+/// While the app restarts, a request that finds no one listening waits (up to the proxy's wait limit) for
+/// it to come back instead of failing; when it does not, the client gets a 503 whose body says why. A
+/// request written to a kept-alive connection the app closed before answering is sent again on a new one
+/// when it has no body; anything else that stops the app answering is a 502 that says what went wrong.
+/// Each side reads only while the other can take its bytes, so a slow reader slows the writer instead of
+/// filling memory.
+final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias InboundOut = HTTPServerRequestPart
+    typealias OutboundIn = HTTPServerResponsePart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    /// One proxied request and its answer.
+    private struct Exchange {
+        /// The head as sent to the app.
+        let head: HTTPRequestHead
+        let clientVersion: HTTPVersion
+        /// The client's connection stays open after this answer: the client asked for that and the answer's
+        /// framing allows it.
+        var keepAlive: Bool
+        /// The request can be sent again if the app drops it: its method is idempotent and it has no body.
+        let resendable: Bool
+        /// When a wait for the app gives up.
+        let deadline: NIODeadline
+        /// Parts not yet written to the app.
+        var unsent: [HTTPClientRequestPart]
+        var requestEnded = false
+        var responseStarted = false
+        /// It was sent again after the app dropped it; it is not sent a third time.
+        var resent = false
+    }
+
+    /// The connection to the app.
+    private enum AppLink {
+        case none
+        case connecting
+        /// Waiting for the app to accept connections again.
+        case waiting
+        case open(any Channel, ForwarderAppHandler)
+        /// The client left; nothing more is opened.
+        case closed
+    }
+
+    /// Methods a request can be sent again with (RFC 9110 §9.2.2).
+    private static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
+
+    private let basePath: String
+    private let proxy: ReverseProxy
+    private var context: ChannelHandlerContext?
+    private var exchange: Exchange?
+    private var link = AppLink.none
+    /// The request in progress is for the control routes.
+    private var passingOn = false
+    /// A read the HTTP side asked for while the app could take no more.
+    private var readPending = false
+    /// The app said it closes its connection after the answer in progress.
+    private var closeAppAfterAnswer = false
+
+    init(basePath: String, proxy: ReverseProxy) {
+        self.basePath = basePath
+        self.proxy = proxy
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    // MARK: The client's side
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let head):
+            if FrontDoorChannel.isControlPath(head.uri, basePath: basePath) {
+                passingOn = true
+                context.fireChannelRead(data)
+            } else {
+                begin(head, context: context)
+            }
+        case .body(let bytes):
+            if passingOn { return context.fireChannelRead(data) }
+            send(.body(.byteBuffer(bytes)))
+        case .end(let trailers):
+            if passingOn {
+                passingOn = false
+                return context.fireChannelRead(data)
+            }
+            guard exchange != nil else { return }
+            exchange?.requestEnded = true
+            send(.end(trailers))
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        if exchange != nil, !passingOn {
+            switch link {
+            case .open(let app, _) where !app.isWritable:
+                readPending = true
+                return
+            case .connecting, .waiting:
+                readPending = true
+                return
+            default:
+                break
+            }
+        }
+        context.read()
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if case .open(_, let handler) = link { handler.clientWritabilityChanged(context.channel.isWritable) }
+        context.fireChannelWritabilityChanged()
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .open(let app, _) = link { app.close(promise: nil) }
+        link = .closed
+        exchange = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        guard exchange != nil else { return context.fireErrorCaught(error) }
+        // The client's bytes stopped making sense in the middle of a proxied request.
+        context.close(promise: nil)
+    }
+
+    // MARK: Called by the app's side
+
+    var clientIsWritable: Bool { context?.channel.isWritable ?? false }
+
+    func appResponded(_ part: HTTPClientResponsePart) {
+        guard let context, var exchange else {
+            // An answer to no request: the app's connection is out of step.
+            return closeApp()
+        }
+        switch part {
+        case .head(let head) where head.status.code < 200 && head.status != .switchingProtocols:
+            // 100 Continue and other interim answers go to the client as they are.
+            var interim = HTTPResponseHead(version: exchange.clientVersion, status: head.status, headers: head.headers)
+            ReverseProxy.removeHopByHopFields(from: &interim.headers)
+            context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
+        case .head(let head) where head.status == .switchingProtocols:
+            // The upgrade header is not forwarded on later requests, so the app is not speaking HTTP.
+            closeApp()
+            fail(.badGateway, "the app switched protocols on a request that did not ask to")
+        case .head(let head):
+            exchange.responseStarted = true
+            let answer = clientHead(for: head, exchange: &exchange)
+            self.exchange = exchange
+            closeAppAfterAnswer = !head.isKeepAlive
+            context.write(wrapOutboundOut(.head(answer)), promise: nil)
+        case .body(let bytes):
+            context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
+        case .end(let trailers):
+            self.exchange = nil
+            let closeClient = !exchange.keepAlive || !exchange.requestEnded
+            if closeAppAfterAnswer || !exchange.requestEnded {
+                // The app answered before the whole request reached it, or will close: its connection
+                // cannot carry the next request.
+                closeApp()
+            }
+            closeAppAfterAnswer = false
+            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            if closeClient {
+                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            }
+        }
+    }
+
+    func flushToClient() {
+        context?.flush()
+    }
+
+    func appWritabilityChanged(_ isWritable: Bool) {
+        guard isWritable else { return }
+        resumeReading()
+    }
+
+    /// The app's connection closed, on `failure` when it broke.
+    func appClosed(_ app: any Channel, failure: (any Error)?) {
+        guard case .open(let current, _) = link, current === app else { return }
+        link = .none
+        closeAppAfterAnswer = false
+        guard var exchange else { return }
+        if exchange.responseStarted {
+            // Half an answer cannot be repaired: the client learns of it by its connection closing.
+            self.exchange = nil
+            context?.close(promise: nil)
+        } else if exchange.resendable && !exchange.resent && exchange.deadline > .now() {
+            // Most likely the app closed a kept-alive connection (it is stopping, or timed the connection
+            // out) as the request went out. An idempotent request goes again, once, on a new connection.
+            exchange.unsent = exchange.requestEnded ? [.head(exchange.head), .end(nil)] : [.head(exchange.head)]
+            exchange.resent = true
+            self.exchange = exchange
+            proxy.backendIsUp() ? connect() : waitForApp()
+        } else {
+            let why = failure.map { "failed to answer: \($0)" } ?? "closed the connection without answering"
+            fail(.badGateway, "the app on port \(proxy.backendPort) \(why)")
+        }
+    }
+
+    // MARK: Private
+
+    private func begin(_ request: HTTPRequestHead, context: ChannelHandlerContext) {
+        var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.uri, headers: request.headers)
+        let chunked = head.headers.contains(name: "transfer-encoding")
+        ReverseProxy.removeHopByHopFields(from: &head.headers)
+        // The body is forwarded as it is framed; the encoder chunks it again when the client did.
+        if chunked { head.headers.add(name: "transfer-encoding", value: "chunked") }
+        ReverseProxy.addForwardingHeaders(
+            to: &head.headers, peer: context.channel.remoteAddress?.ipAddress,
+            authority: request.headers.first(name: "host"))
+        let length = request.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
+        self.exchange = Exchange(
+            head: head, clientVersion: request.version, keepAlive: request.isKeepAlive,
+            resendable: !chunked && length == 0 && Self.idempotent.contains(request.method),
+            deadline: .now() + TimeAmount(proxy.waitLimit), unsent: [.head(head)])
+        if !proxy.backendIsUp() {
+            // The app is starting, stopping or restarting: the request waits for it, and a connection to an
+            // app on its way out is no use.
+            switch link {
+            case .open, .none:
+                closeApp()
+                waitForApp()
+            case .connecting, .waiting, .closed:
+                break
+            }
+            return
+        }
+        switch link {
+        case .open(let app, _) where app.isActive:
+            writeUnsent(to: app)
+        case .open, .none:
+            connect()
+        case .connecting, .waiting, .closed:
+            // A connection an earlier request asked for is on its way (or the client is gone).
+            break
+        }
+    }
+
+    private func send(_ part: HTTPClientRequestPart) {
+        guard exchange != nil else { return }  // what is left of a request already answered
+        exchange?.unsent.append(part)
+        if case .open(let app, _) = link { writeUnsent(to: app) }
+    }
+
+    private func writeUnsent(to app: any Channel) {
+        guard var exchange, !exchange.unsent.isEmpty else { return }
+        for part in exchange.unsent { app.write(part, promise: nil) }
+        exchange.unsent.removeAll(keepingCapacity: true)
+        self.exchange = exchange
+        app.flush()
+    }
+
+    private func connect() {
+        guard let context else { return }
+        link = .connecting
+        let loop = context.eventLoop
+        ClientBootstrap(group: loop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: proxy.backendPort)
+            .assumeIsolated()
+            .whenComplete { result in self.connected(result) }
+    }
+
+    private func connected(_ result: Result<any Channel, any Error>) {
+        guard case .connecting = link else {
+            // The client left while the app was being reached.
+            if case .success(let app) = result { app.close(promise: nil) }
+            return
+        }
+        switch result {
+        case .success(let app):
+            let handler = ForwarderAppHandler(forwarder: self)
+            do {
+                let pipeline = app.pipeline.syncOperations
+                try pipeline.addHandler(HTTPRequestEncoder())
+                try pipeline.addHandler(
+                    ByteToMessageHandler(HTTPResponseDecoder(informationalResponseStrategy: .forward)))
+                try pipeline.addHandler(handler)
+            } catch {
+                link = .none
+                app.close(promise: nil)
+                return fail(.badGateway, "could not set up the connection to the app: \(error)")
+            }
+            link = .open(app, handler)
+            writeUnsent(to: app)
+            resumeReading()
+        case .failure(let error) where ReverseProxy.isUnreachable(error):
+            link = .none
+            waitForApp()
+        case .failure(let error):
+            link = .none
+            fail(.badGateway, "the app on port \(proxy.backendPort) failed to answer: \(error)")
+        }
+    }
+
+    /// Waits (up to the request's deadline) for the app to accept connections, then connects.
+    private func waitForApp() {
+        guard let exchange, exchange.deadline > .now(), let context else {
+            return fail(.serviceUnavailable, proxy.notListening)
+        }
+        link = .waiting
+        let remaining = Duration(exchange.deadline - .now())
+        let loop = context.eventLoop
+        let forwarder = NIOLoopBound(self, eventLoop: loop)
+        let proxy = proxy
+        Task {
+            let ready = await proxy.waitForBackend(remaining)
+            loop.execute { forwarder.value.waited(ready: ready) }
+        }
+    }
+
+    /// The wait for the app is over.
+    private func waited(ready: Bool) {
+        guard case .waiting = link else { return }
+        link = .none
+        guard exchange != nil else { return }
+        if ready { connect() } else { fail(.serviceUnavailable, proxy.didNotComeBack) }
+    }
+
+    /// Answers the request in progress with an error that says why.
+    private func fail(_ status: HTTPResponseStatus, _ message: String) {
+        guard let context, let exchange, !exchange.responseStarted else {
+            context?.close(promise: nil)
+            return
+        }
+        self.exchange = nil
+        let body = ReverseProxy.failureBody(message)
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        // The rest of an unfinished request would be taken for the next one: the connection ends here.
+        let keepAlive = exchange.keepAlive && exchange.requestEnded
+        if !keepAlive { headers.add(name: "connection", value: "close") }
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: exchange.clientVersion, status: status, headers: headers))),
+            promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        resumeReading()
+    }
+
+    /// The head for the client: the app's, without the app connection's own fields, and framed so the
+    /// client's connection can stay open when it asked for that.
+    private func clientHead(for app: HTTPResponseHead, exchange: inout Exchange) -> HTTPResponseHead {
+        var head = HTTPResponseHead(version: exchange.clientVersion, status: app.status, headers: app.headers)
+        ReverseProxy.removeHopByHopFields(from: &head.headers)
+        // An HTTP/1.0 client cannot take a chunked body: one without a length ends with the connection.
+        let framed = head.headers.contains(name: "content-length") || exchange.head.method == .HEAD
+            || [.noContent, .notModified].contains(app.status)
+        let modern = exchange.clientVersion.major > 1 || exchange.clientVersion.minor >= 1
+        exchange.keepAlive = exchange.keepAlive && (modern || framed)
+        if !exchange.keepAlive {
+            head.headers.add(name: "connection", value: "close")
+        } else if !modern {
+            head.headers.add(name: "connection", value: "keep-alive")
+        }
+        return head
+    }
+
+    private func closeApp() {
+        if case .open(let app, _) = link {
+            link = .none
+            app.close(promise: nil)
+        }
+    }
+
+    private func resumeReading() {
+        guard readPending, let context else { return }
+        readPending = false
+        read(context: context)
+    }
+}
+
+@available(*, unavailable)
+extension RequestForwarder: Sendable {}

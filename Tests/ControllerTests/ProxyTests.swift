@@ -1,0 +1,151 @@
+import Foundation
+import Testing
+
+@testable import Controller
+
+/// The reverse proxy byte for byte: raw client connections through a real controller to a real Python app,
+/// for what HTTP clients do beyond one request at a time.
+@Suite(.serialized) struct ProxyTests {
+    typealias Harness = ControllerHarness
+
+    static func bytes(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func pipelinedRequestsForTheAppAndTheControllerAreAnsweredInOrder() async throws {
+        try await Harness.with { harness in
+            let token = try #require(harness.token)
+            try await RawConnection.with(port: harness.port) { connection in
+                // Four requests in one write: the app, the controller, the app with a body, the app.
+                try await connection.write(Self.bytes(
+                    "GET /whoami HTTP/1.1\r\nHost: app.example\r\n\r\n"
+                        + "GET /_fastpush/v2/status HTTP/1.1\r\nHost: app.example\r\nx-auth-token: \(token)\r\n\r\n"
+                        + "POST /echo HTTP/1.1\r\nHost: app.example\r\nContent-Length: 5\r\n\r\nhello"
+                        + "GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                let whoami = try await connection.readResponse()
+                #expect(whoami.head.hasPrefix("HTTP/1.1 200 "))
+                #expect(try harness.json(whoami.body)["pid"] is Int)
+                let status = try await connection.readResponse()
+                #expect(status.head.hasPrefix("HTTP/1.1 200 "))
+                #expect(try harness.json(status.body)["backend"] is [String: Any])
+                let echo = try await connection.readResponse()
+                #expect(echo.head.hasPrefix("HTTP/1.1 200 "))
+                #expect(echo.body == Self.bytes("hello"))
+                let page = try await connection.readResponse()
+                #expect(page.body == Self.bytes("body { color: red }\n"))
+            }
+        }
+    }
+
+    @Test func chunkedBodiesAndInterimAnswersPassThrough() async throws {
+        try await Harness.with { harness in
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.write(Self.bytes(
+                    "POST /echo HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n"
+                        + "Expect: 100-continue\r\n\r\n"))
+                // The app asks for the body; the client sends it only then.
+                let interim = try await connection.readResponse()
+                #expect(interim.head.hasPrefix("HTTP/1.1 100 "))
+                try await connection.write(Self.bytes("6\r\nchunk \r\n5\r\nby ch\r\n4\r\nunk\n\r\n0\r\n\r\n"))
+                let echo = try await connection.readResponse()
+                #expect(echo.head.hasPrefix("HTTP/1.1 200 "))
+                #expect(echo.body == Self.bytes("chunk by chunk\n"))
+                // The connection is still good for the next request.
+                try await connection.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                #expect(try await connection.readResponse().body == Self.bytes("body { color: red }\n"))
+            }
+        }
+    }
+
+    @Test func answersWithoutALengthReachEveryClientWhole() async throws {
+        try await Harness.with { harness in
+            // An HTTP/1.1 client gets the body chunked and keeps its connection.
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.write(Self.bytes("GET /unframed HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                let unframed = try await connection.readResponse()
+                #expect(unframed.head.lowercased().contains("transfer-encoding: chunked"))
+                #expect(unframed.body == Self.bytes("no length: the body ends with the connection\n"))
+                try await connection.write(Self.bytes("HEAD /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                let head = try await connection.readResponse(bodyless: true)
+                #expect(head.head.lowercased().contains("content-length: 20"))
+                try await connection.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                #expect(try await connection.readResponse().body == Self.bytes("body { color: red }\n"))
+            }
+            // An HTTP/1.0 client cannot take chunks: its body ends with the connection.
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.write(Self.bytes("GET /unframed HTTP/1.0\r\nHost: app.example\r\nConnection: keep-alive\r\n\r\n"))
+                let unframed = try await connection.readResponse()
+                #expect(unframed.head.hasPrefix("HTTP/1.0 200 "))
+                #expect(!unframed.head.lowercased().contains("transfer-encoding"))
+                #expect(unframed.body == Self.bytes("no length: the body ends with the connection\n"))
+            }
+            // An HTTP/1.0 client that asks to keep its connection keeps it when the answer has a length.
+            try await RawConnection.with(port: harness.port) { connection in
+                for _ in 0..<2 {
+                    try await connection.write(Self.bytes("GET /page HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"))
+                    let page = try await connection.readResponse()
+                    #expect(page.head.lowercased().contains("connection: keep-alive"))
+                    #expect(page.body == Self.bytes("body { color: red }\n"))
+                }
+            }
+        }
+    }
+
+    @Test func fieldsThatDescribeTheClientsConnectionStayWithIt() async throws {
+        try await Harness.with { harness in
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.write(Self.bytes(
+                    "GET /whoami HTTP/1.1\r\nHost: app.example\r\nConnection: keep-alive, X-Hop\r\nX-Hop: secret\r\n"
+                        + "Keep-Alive: timeout=5\r\nX-End-To-End: kept\r\nX-Forwarded-For: 203.0.113.9\r\n\r\n"))
+                let headers = try #require(try harness.json(try await connection.readResponse().body)["headers"] as? [String: String])
+                #expect(headers["X-Hop"] == nil)
+                #expect(headers["Keep-Alive"] == nil)
+                #expect(headers["X-End-To-End"] == "kept")
+                #expect(headers["X-Forwarded-For"] == "203.0.113.9, 127.0.0.1")
+                #expect(headers["X-Forwarded-Host"] == "app.example")
+            }
+        }
+    }
+
+    @Test func anAppThatClosesWithoutAnsweringGetsA502ThatSaysSo() async throws {
+        try await Harness.with { harness in
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                #expect(try await connection.readResponse().head.hasPrefix("HTTP/1.1 200 "))
+                try await connection.write(Self.bytes("GET /close-without-answer HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                let failed = try await connection.readResponse()
+                #expect(failed.head.hasPrefix("HTTP/1.1 502 "))
+                #expect(String(decoding: failed.body, as: UTF8.self).contains("closed the connection without answering"))
+                // The client's connection outlives the app's.
+                try await connection.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                #expect(try await connection.readResponse().body == Self.bytes("body { color: red }\n"))
+            }
+        }
+    }
+
+    @Test func requestsWithBodiesDuringARestartWaitForTheApp() async throws {
+        try await Harness.with { harness in
+            let before = try await harness.backendPid()
+            #expect(try await harness.request("/_fastpush/restart", method: .POST).status == 200)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while ContinuousClock.now < deadline {
+                let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
+                if (status["backend"] as? [String: Any])?["state"] as? String != "running" { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            let body = Array(repeating: UInt8(ascii: "x"), count: 300_000)
+            let echoed = try await harness.request("/echo", method: .POST, body: body, token: .some(nil))
+            #expect(echoed.status == 200)
+            #expect(echoed.body == body)
+            #expect(try await harness.backendPid() != before)
+        }
+    }
+
+    @Test func anAppThatNeverComesBackGetsA503ThatSaysWhy() async throws {
+        let options = Harness.Options(configure: { config in config.requestWait = .milliseconds(300) })
+        try await Harness.with(options: options) { harness in
+            await harness.server.backend.stop()
+            let answer = try await harness.request("/page", token: .some(nil))
+            #expect(answer.status == 503)
+            #expect(String(decoding: answer.body, as: UTF8.self).contains("did not start accepting connections"))
+        }
+    }
+}
