@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # The controller's reverse proxy against the app it fronts, measured in the same run: wrk on loopback,
-# directly to the backend (nginx) and through cf-fastpush-controller, alternating, medians of N runs.
-# Prints requests/s and p99 latency for both, their ratios, the controller's peak RSS, and the targets
-# (at least 0.8x the direct throughput, under 1 ms added p99).
+# directly to the backend, through nginx as a reverse proxy (the reference: what a mature proxy costs on
+# the same cores), and through cf-fastpush-controller, alternating, medians of N runs. Two backends:
+#   nginx   answering a constant from memory: the worst case for any proxy, whose own cost then dominates;
+#   python  the controller's default backend (python3 -m http.server serving a small file), as a dev app.
+# Prints requests/s and p99 latency, the ratios to direct and to the reference proxy, the controller's
+# peak RSS, and the targets (at least 0.8x the direct throughput, under 1 ms added p99).
 #
 # usage: Benchmarks/compare-proxy.sh [--runs 3] [--seconds 10] [--connections 32] [--controller BIN]
+#                                   [--backends "nginx python"]
 set -euo pipefail
 
 runs=3
 seconds=10
 connections=32
 controller=""
+backends="nginx python"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
         --seconds) seconds="$2"; shift 2 ;;
         --connections) connections="$2"; shift 2 ;;
         --controller) controller="$2"; shift 2 ;;
+        --backends) backends="$2"; shift 2 ;;
         *) echo "unknown option $1 (see the usage line at the top of this script)" >&2; exit 2 ;;
     esac
 done
@@ -32,47 +38,42 @@ nginx_bin=/usr/sbin/nginx
 if [ -z "$controller" ]; then
     controller="$(build_release cf-fastpush-controller)/cf-fastpush-controller"
 fi
+controller="$(realpath "$controller")"
 
 work="$(mktemp -d /tmp/fastpush-proxy-bench.XXXXXX)"
 controller_pid=""
-cleanup() {
+reference_pid=""
+stop_servers() {
     if [ -n "$controller_pid" ]; then kill -TERM "$controller_pid" 2>/dev/null || true; wait "$controller_pid" 2>/dev/null || true; fi
+    if [ -n "$reference_pid" ]; then kill -TERM "$reference_pid" 2>/dev/null || true; wait "$reference_pid" 2>/dev/null || true; fi
+    controller_pid=""
+    reference_pid=""
+}
+cleanup() {
+    stop_servers
     rm -rf "$work"
 }
 trap cleanup EXIT
 
-backend_port="$(free_loopback_port)"
-front_port="$(free_loopback_port)"
-
-mkdir -p "$work/app" "$work/nginx"
-cat > "$work/nginx/nginx.conf" <<CONF
-worker_processes 1;
-pid $work/nginx/nginx.pid;
-error_log $work/nginx/error.log;
+# nginx_conf DIR WORKERS SERVER-BLOCK: an nginx configuration that keeps all its files in DIR.
+nginx_conf() {
+    mkdir -p "$1"
+    cat > "$1/nginx.conf" <<CONF
+worker_processes $2;
+pid $1/nginx.pid;
+error_log $1/error.log;
 events { worker_connections 1024; }
 http {
     access_log off;
-    client_body_temp_path $work/nginx;
-    proxy_temp_path $work/nginx;
-    fastcgi_temp_path $work/nginx;
-    uwsgi_temp_path $work/nginx;
-    scgi_temp_path $work/nginx;
-    server {
-        listen 127.0.0.1:$backend_port;
-        location / { return 200 "hello from the app\n"; }
-    }
+    client_body_temp_path $1;
+    proxy_temp_path $1;
+    fastcgi_temp_path $1;
+    uwsgi_temp_path $1;
+    scgi_temp_path $1;
+    $3
 }
 CONF
-
-PORT="$front_port" BIND_ADDRESS=127.0.0.1 BACKEND_PORT="$backend_port" FASTPUSH_TOKEN=bench \
-    BACKEND_COMMAND="exec $nginx_bin -c $work/nginx/nginx.conf -g 'daemon off;'" \
-    "$controller" >"$work/controller.log" 2>&1 &
-controller_pid=$!
-for _ in $(seq 1 200); do
-    if curl -fsS "http://127.0.0.1:$front_port/" >/dev/null 2>&1; then break; fi
-    sleep 0.05
-done
-curl -fsS "http://127.0.0.1:$front_port/" >/dev/null || { echo "the controller did not come up; its log:" >&2; cat "$work/controller.log" >&2; exit 1; }
+}
 
 # wrk's --latency output: requests/s and the 99% line, in milliseconds.
 measure() {
@@ -83,32 +84,90 @@ measure() {
         END { printf "%s %s\n", rps, ms }'
 }
 
-echo "warming up..." >&2
-wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$backend_port/" >/dev/null
-wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$front_port/" >/dev/null
-: > "$work/direct"; : > "$work/proxied"
-for run in $(seq 1 "$runs"); do
-    echo "run $run of $runs" >&2
-    measure "http://127.0.0.1:$backend_port/" >> "$work/direct"
-    measure "http://127.0.0.1:$front_port/" >> "$work/proxied"
-done
-rss_kib="$(awk '/VmHWM/ { print $2 }' "/proc/$controller_pid/status")"
+wait_for() {
+    for _ in $(seq 1 200); do
+        if curl -fsS "$1" >/dev/null 2>&1; then return 0; fi
+        sleep 0.05
+    done
+    echo "nothing answered at $1; the controller's log:" >&2
+    cat "$work/controller.log" >&2
+    exit 1
+}
 
-python3 - "$work/direct" "$work/proxied" "$rss_kib" "$connections" "$seconds" <<'PY'
+cores="$(nproc)"
+: > "$work/results"
+for backend in $backends; do
+    backend_port="$(free_loopback_port)"
+    front_port="$(free_loopback_port)"
+    reference_port="$(free_loopback_port)"
+    app="$work/$backend-app"
+    mkdir -p "$app"
+    case "$backend" in
+        nginx)
+            nginx_conf "$work/$backend-backend" 1 \
+                "server { listen 127.0.0.1:$backend_port; location / { return 200 \"hello from the app\n\"; } }"
+            command="exec $nginx_bin -c $work/$backend-backend/nginx.conf -g 'daemon off;'"
+            ;;
+        python)
+            printf 'hello from the app\n' > "$app/index.html"
+            command='exec python3 -m http.server "$PORT" --bind 127.0.0.1'
+            ;;
+        *) die "unknown backend $backend (nginx or python)" ;;
+    esac
+    # The reference proxy gets as many workers as the controller has event loops (one per core).
+    nginx_conf "$work/$backend-reference" "$cores" \
+        "upstream app { server 127.0.0.1:$backend_port; keepalive 64; }
+    server { listen 127.0.0.1:$reference_port; location / { proxy_pass http://app; proxy_http_version 1.1;
+        proxy_set_header Connection \"\"; proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for; } }"
+
+    (cd "$app" && PORT="$front_port" BIND_ADDRESS=127.0.0.1 BACKEND_PORT="$backend_port" FASTPUSH_TOKEN=bench \
+        BACKEND_COMMAND="$command" exec "$controller") >"$work/controller.log" 2>&1 &
+    controller_pid=$!
+    "$nginx_bin" -c "$work/$backend-reference/nginx.conf" -g 'daemon off;' &
+    reference_pid=$!
+    wait_for "http://127.0.0.1:$front_port/"
+    wait_for "http://127.0.0.1:$reference_port/"
+
+    echo "$backend backend: warming up..." >&2
+    for port in "$backend_port" "$reference_port" "$front_port"; do
+        wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$port/" >/dev/null
+    done
+    for run in $(seq 1 "$runs"); do
+        echo "$backend backend: run $run of $runs" >&2
+        echo "$backend direct $(measure "http://127.0.0.1:$backend_port/")" >> "$work/results"
+        echo "$backend reference $(measure "http://127.0.0.1:$reference_port/")" >> "$work/results"
+        echo "$backend controller $(measure "http://127.0.0.1:$front_port/")" >> "$work/results"
+    done
+    echo "$backend rss $(awk '/VmHWM/ { print $2 }' "/proc/$controller_pid/status") 0" >> "$work/results"
+    stop_servers
+done
+
+python3 - "$work/results" "$connections" "$seconds" "$cores" <<'PY'
 import statistics, sys
-def load(path):
-    rows = [line.split() for line in open(path) if line.strip()]
-    return statistics.median(float(r[0]) for r in rows), statistics.median(float(r[1]) for r in rows), len(rows)
-direct_rps, direct_p99, n = load(sys.argv[1])
-proxied_rps, proxied_p99, _ = load(sys.argv[2])
-rss = int(sys.argv[3]) / 1024
-print(f"\nreverse proxy on loopback: wrk -t2 -c{sys.argv[4]} -d{sys.argv[5]}s, medians of {n} runs, 2 cores shared by wrk, nginx and the controller")
-print(f"{'':28}{'requests/s':>12}{'p99 ms':>10}")
-print(f"{'direct to the app (nginx)':28}{direct_rps:>12,.0f}{direct_p99:>10.2f}")
-print(f"{'through the controller':28}{proxied_rps:>12,.0f}{proxied_p99:>10.2f}")
-ratio = proxied_rps / direct_rps
-added = proxied_p99 - direct_p99
-print(f"\nthroughput through the controller: {ratio:.2f}x direct; p99 added: {added:.2f} ms; controller peak RSS {rss:.1f} MiB")
-print(f"  {'PASS' if ratio >= 0.8 else 'MISS'}  throughput >= 0.8x direct: {ratio:.2f}x")
-print(f"  {'PASS' if added < 1.0 else 'MISS'}  added p99 < 1 ms: {added:.2f} ms")
+rows = {}
+for line in open(sys.argv[1]):
+    backend, target, rps, ms = line.split()
+    rows.setdefault((backend, target), []).append((float(rps), float(ms)))
+backends = list(dict.fromkeys(key[0] for key in rows))
+runs = len(rows[(backends[0], "direct")])
+print(f"\nreverse proxy on loopback: wrk -t2 -c{sys.argv[2]} -d{sys.argv[3]}s, medians of {runs} runs; "
+      f"{sys.argv[4]} cores shared by wrk, the backend and the proxy")
+labels = {"nginx": "nginx answering a constant", "python": "python3 -m http.server (the default backend)"}
+for backend in backends:
+    median = {t: (statistics.median(r for r, _ in rows[(backend, t)]), statistics.median(m for _, m in rows[(backend, t)]))
+              for t in ("direct", "reference", "controller")}
+    rss = rows[(backend, "rss")][0][0] / 1024
+    print(f"\nbackend: {labels.get(backend, backend)}")
+    print(f"{'':32}{'requests/s':>12}{'p99 ms':>10}{'vs direct':>11}")
+    for target, name in (("direct", "direct to the app"), ("reference", "through nginx (reference proxy)"),
+                         ("controller", "through the controller")):
+        rps, p99 = median[target]
+        print(f"{name:32}{rps:>12,.0f}{p99:>10.2f}{rps / median['direct'][0]:>10.2f}x")
+    ratio = median["controller"][0] / median["direct"][0]
+    against_reference = median["controller"][0] / median["reference"][0]
+    added = median["controller"][1] - median["direct"][1]
+    print(f"controller: {ratio:.2f}x direct, {against_reference:.2f}x the reference proxy; p99 added {added:.2f} ms; "
+          f"peak RSS {rss:.1f} MiB")
+    print(f"  {'PASS' if ratio >= 0.8 else 'MISS'}  throughput >= 0.8x direct: {ratio:.2f}x")
+    print(f"  {'PASS' if added < 1.0 else 'MISS'}  added p99 < 1 ms: {added:.2f} ms")
 PY

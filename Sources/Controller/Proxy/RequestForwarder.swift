@@ -33,8 +33,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         let resendable: Bool
         /// When a wait for the app gives up.
         let deadline: NIODeadline
-        /// Parts not yet written to the app.
-        var unsent: [HTTPClientRequestPart]
+        /// Parts waiting for a connection to the app.
+        var unsent: [HTTPClientRequestPart] = []
         var requestEnded = false
         var responseStarted = false
         /// It was sent again after the app dropped it; it is not sent a third time.
@@ -66,6 +66,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     /// The app said it closes its connection after the answer in progress.
     private var closeAppAfterAnswer = false
+    /// The client's address, for X-Forwarded-For.
+    private lazy var peer: String? = context?.channel.remoteAddress?.ipAddress
 
     init(basePath: String, proxy: ReverseProxy) {
         self.basePath = basePath
@@ -115,6 +117,11 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
             }
         }
         context.read()
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        if exchange != nil, case .open(let app, _) = link { app.flush() }
+        context.fireChannelReadComplete()
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -171,9 +178,12 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
                 closeApp()
             }
             closeAppAfterAnswer = false
-            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
             if closeClient {
-                written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            } else {
+                context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
             }
         }
     }
@@ -219,30 +229,25 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         // The body is forwarded as it is framed; the encoder chunks it again when the client did.
         if chunked { head.headers.add(name: "transfer-encoding", value: "chunked") }
         ReverseProxy.addForwardingHeaders(
-            to: &head.headers, peer: context.channel.remoteAddress?.ipAddress,
-            authority: request.headers.first(name: "host"))
+            to: &head.headers, peer: peer, authority: request.headers.first(name: "host"))
         let length = request.headers.first(name: "content-length").flatMap { Int($0) } ?? 0
         self.exchange = Exchange(
             head: head, clientVersion: request.version, keepAlive: request.isKeepAlive,
             resendable: !chunked && length == 0 && Self.idempotent.contains(request.method),
-            deadline: .now() + TimeAmount(proxy.waitLimit), unsent: [.head(head)])
-        if !proxy.backendIsUp() {
-            // The app is starting, stopping or restarting: the request waits for it, and a connection to an
-            // app on its way out is no use.
-            switch link {
-            case .open, .none:
-                closeApp()
-                waitForApp()
-            case .connecting, .waiting, .closed:
-                break
-            }
+            deadline: .now() + TimeAmount(proxy.waitLimit))
+        let appIsUp = proxy.backendIsUp()
+        if appIsUp, case .open(let app, _) = link, app.isActive {
+            // Flushed when the client's read is complete, with whatever else it brought.
+            app.write(HTTPClientRequestPart.head(head), promise: nil)
             return
         }
+        exchange?.unsent = [.head(head)]
         switch link {
-        case .open(let app, _) where app.isActive:
-            writeUnsent(to: app)
         case .open, .none:
-            connect()
+            closeApp()
+            // The app is starting, stopping or restarting: the request waits for it, and a connection to an
+            // app on its way out is no use.
+            appIsUp ? connect() : waitForApp()
         case .connecting, .waiting, .closed:
             // A connection an earlier request asked for is on its way (or the client is gone).
             break
@@ -251,8 +256,11 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func send(_ part: HTTPClientRequestPart) {
         guard exchange != nil else { return }  // what is left of a request already answered
-        exchange?.unsent.append(part)
-        if case .open(let app, _) = link { writeUnsent(to: app) }
+        if case .open(let app, _) = link {
+            app.write(part, promise: nil)
+        } else {
+            exchange?.unsent.append(part)
+        }
     }
 
     private func writeUnsent(to app: any Channel) {
