@@ -3,7 +3,8 @@
 # directly to the backend, through nginx as a reverse proxy (the reference: what a mature proxy costs on
 # the same cores), and through cf-fastpush-controller, alternating, medians of N runs. Two backends:
 #   nginx   answering a constant from memory: the worst case for any proxy, whose own cost then dominates;
-#   python  the controller's default backend (python3 -m http.server serving a small file), as a dev app.
+#   python  the controller's default backend (python3 -m http.server serving a small file), as a dev app;
+#           with 4 connections, as its listen backlog is 5 (more would measure SYN retransmissions).
 # Prints requests/s and p99 latency, the ratios to direct and to the reference proxy, the controller's
 # peak RSS, and the targets (at least 0.8x the direct throughput, under 1 ms added p99).
 #
@@ -75,9 +76,9 @@ http {
 CONF
 }
 
-# wrk's --latency output: requests/s and the 99% line, in milliseconds.
+# measure URL CONNECTIONS: wrk's --latency output, as requests/s and the 99% line in milliseconds.
 measure() {
-    wrk -t2 -c"$connections" -d"${seconds}s" --latency "$1" | awk '
+    wrk -t2 -c"$2" -d"${seconds}s" --latency "$1" | awk '
         /Requests\/sec/ { rps = $2 }
         $1 == "99%" { v = $2; unit = v; gsub(/[0-9.]/, "", unit); gsub(/[a-z]/, "", v);
                       ms = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
@@ -101,6 +102,7 @@ for backend in $backends; do
     front_port="$(free_loopback_port)"
     reference_port="$(free_loopback_port)"
     app="$work/$backend-app"
+    clients="$connections"
     mkdir -p "$app"
     case "$backend" in
         nginx)
@@ -111,6 +113,7 @@ for backend in $backends; do
         python)
             printf 'hello from the app\n' > "$app/index.html"
             command='exec python3 -m http.server "$PORT" --bind 127.0.0.1'
+            clients=4
             ;;
         *) die "unknown backend $backend (nginx or python)" ;;
     esac
@@ -130,15 +133,16 @@ for backend in $backends; do
 
     echo "$backend backend: warming up..." >&2
     for port in "$backend_port" "$reference_port" "$front_port"; do
-        wrk -t2 -c"$connections" -d2s "http://127.0.0.1:$port/" >/dev/null
+        wrk -t2 -c"$clients" -d2s "http://127.0.0.1:$port/" >/dev/null
     done
     for run in $(seq 1 "$runs"); do
         echo "$backend backend: run $run of $runs" >&2
-        echo "$backend direct $(measure "http://127.0.0.1:$backend_port/")" >> "$work/results"
-        echo "$backend reference $(measure "http://127.0.0.1:$reference_port/")" >> "$work/results"
-        echo "$backend controller $(measure "http://127.0.0.1:$front_port/")" >> "$work/results"
+        echo "$backend direct $(measure "http://127.0.0.1:$backend_port/" "$clients")" >> "$work/results"
+        echo "$backend reference $(measure "http://127.0.0.1:$reference_port/" "$clients")" >> "$work/results"
+        echo "$backend controller $(measure "http://127.0.0.1:$front_port/" "$clients")" >> "$work/results"
     done
     echo "$backend rss $(awk '/VmHWM/ { print $2 }' "/proc/$controller_pid/status") 0" >> "$work/results"
+    echo "$backend connections $clients 0" >> "$work/results"
     stop_servers
 done
 
@@ -150,14 +154,14 @@ for line in open(sys.argv[1]):
     rows.setdefault((backend, target), []).append((float(rps), float(ms)))
 backends = list(dict.fromkeys(key[0] for key in rows))
 runs = len(rows[(backends[0], "direct")])
-print(f"\nreverse proxy on loopback: wrk -t2 -c{sys.argv[2]} -d{sys.argv[3]}s, medians of {runs} runs; "
+print(f"\nreverse proxy on loopback: wrk -t2 -d{sys.argv[3]}s, medians of {runs} runs; "
       f"{sys.argv[4]} cores shared by wrk, the backend and the proxy")
 labels = {"nginx": "nginx answering a constant", "python": "python3 -m http.server (the default backend)"}
 for backend in backends:
     median = {t: (statistics.median(r for r, _ in rows[(backend, t)]), statistics.median(m for _, m in rows[(backend, t)]))
               for t in ("direct", "reference", "controller")}
     rss = rows[(backend, "rss")][0][0] / 1024
-    print(f"\nbackend: {labels.get(backend, backend)}")
+    print(f"\nbackend: {labels.get(backend, backend)}, {rows[(backend, 'connections')][0][0]:.0f} connections")
     print(f"{'':32}{'requests/s':>12}{'p99 ms':>10}{'vs direct':>11}")
     for target, name in (("direct", "direct to the app"), ("reference", "through nginx (reference proxy)"),
                          ("controller", "through the controller")):
