@@ -118,6 +118,13 @@ import Testing
                 try await connection.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
                 #expect(try await connection.readResponse().body == Self.bytes("body { color: red }\n"))
             }
+            // A POST is never sent twice: the app dropping it unanswered is a 502 at once, also while its
+            // body is still on its way.
+            let dropped = try await harness.request(
+                "/close-without-answer", method: .POST, body: Array(repeating: 7, count: 4 << 20), token: .some(nil))
+            #expect(dropped.status == 502)
+            #expect(String(decoding: dropped.body, as: UTF8.self).contains("the app on port"))
+            #expect(try await harness.request("/page", token: .some(nil)).status == 200)
         }
     }
 

@@ -10,9 +10,10 @@ import NIOPosix
 /// HTTP server's pipelining handler in front of this one hands over one request at a time, in order.
 ///
 /// While the app restarts, a request that finds no one listening waits (up to the proxy's wait limit) for
-/// it to come back instead of failing; when it does not, the client gets a 503 whose body says why. A
-/// request written to a kept-alive connection the app closed before answering is sent again on a new one
-/// when it has no body; anything else that stops the app answering is a 502 that says what went wrong.
+/// it to come back instead of failing; when it does not, the client gets a 503 whose body says why. No
+/// request is sent to an app that is being stopped. A request the app drops unanswered is sent once more
+/// on a new connection when its method is idempotent and it has no body; anything else that stops the app
+/// answering is a 502 that says what went wrong.
 /// Each side reads only while the other can take its bytes, so a slow reader slows the writer instead of
 /// filling memory.
 final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {

@@ -50,6 +50,9 @@ final class ControllerHarness: @unchecked Sendable {
                 self.send_header("Content-Length", str(os.path.getsize(os.path.join("static", "page.css"))))
                 self.end_headers()
             def do_POST(self):
+                if self.path == "/close-without-answer":
+                    self.close_connection = True
+                    return
                 if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
                     body = b""
                     while True:
