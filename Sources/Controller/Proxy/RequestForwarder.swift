@@ -53,6 +53,9 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         case closed
     }
 
+    /// How long the rest of a request answered early is read before the connection closes anyway.
+    static let lingerLimit = TimeAmount.seconds(10)
+
     /// Methods a request can be sent again with (RFC 9110 §9.2.2).
     private static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
 
@@ -67,6 +70,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
     private var readPending = false
     /// The app said it closes its connection after the answer in progress.
     private var closeAppAfterAnswer = false
+    /// The client's connection closes when the request it is still sending ends: it was answered early.
+    private var lingering = false
     /// The client's address, for X-Forwarded-For.
     private lazy var peer: String? = context?.channel.remoteAddress?.ipAddress
 
@@ -98,7 +103,11 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
                 passingOn = false
                 return context.fireChannelRead(data)
             }
-            guard exchange != nil else { return }
+            guard exchange != nil else {
+                // The end of a request answered early: the connection was only kept open to read it.
+                if lingering { context.close(promise: nil) }
+                return
+            }
             exchange?.requestEnded = true
             send(.end(trailers))
         }
@@ -172,19 +181,15 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
             context.write(wrapOutboundOut(.body(.byteBuffer(bytes))), promise: nil)
         case .end(let trailers):
             self.exchange = nil
-            let closeClient = !exchange.keepAlive || !exchange.requestEnded
             if closeAppAfterAnswer || !exchange.requestEnded {
                 // The app answered before the whole request reached it, or will close: its connection
                 // cannot carry the next request.
                 closeApp()
             }
             closeAppAfterAnswer = false
-            if closeClient {
-                context.writeAndFlush(wrapOutboundOut(.end(trailers))).assumeIsolated().whenComplete { _ in
-                    context.close(promise: nil)
-                }
-            } else {
-                context.writeAndFlush(wrapOutboundOut(.end(trailers)), promise: nil)
+            let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
+            if !exchange.keepAlive || !exchange.requestEnded {
+                closeClient(after: written, requestEnded: exchange.requestEnded, context: context)
             }
         }
     }
@@ -358,8 +363,20 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { written.assumeIsolated().whenComplete { _ in context.close(promise: nil) } }
+        if !keepAlive { closeClient(after: written, requestEnded: exchange.requestEnded, context: context) }
         resumeReading()
+    }
+
+    /// Ends the client's connection once `written` (the answer's end) is out. A client still sending its
+    /// request reads an answer only after it has sent everything (or never, if the connection is reset under
+    /// it), so the rest of the request is read and dropped first, for at most ``lingerLimit``.
+    private func closeClient(after written: EventLoopFuture<Void>, requestEnded: Bool, context: ChannelHandlerContext) {
+        guard !requestEnded else {
+            written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
+            return
+        }
+        lingering = true
+        context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerLimit) { context.close(promise: nil) }
     }
 
     /// The head for the client: the app's, without the app connection's own fields, and framed so the

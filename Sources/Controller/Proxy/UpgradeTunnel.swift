@@ -149,6 +149,9 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func connect(sending head: ByteBuffer, deadline: ContinuousClock.Instant) {
         guard let context else { return }
+        // An app that is starting, stopping or restarting is waited for: one on its way out would take the
+        // upgrade and then drop it.
+        guard proxy.backendIsUp() else { return waitForApp(sending: head, deadline: deadline) }
         ClientBootstrap(group: context.eventLoop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .connect(host: "127.0.0.1", port: proxy.backendPort)
@@ -182,20 +185,25 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
                 context.read()
             }
         case .failure(let error) where ReverseProxy.isUnreachable(error):
-            let remaining = deadline - .now
-            guard remaining > .zero else { return refuse(.serviceUnavailable, proxy.notListening) }
-            let loop = context.eventLoop
-            let tunnel = NIOLoopBound(self, eventLoop: loop)
-            let proxy = proxy
-            Task {
-                let ready = await proxy.waitForBackend(remaining)
-                loop.execute {
-                    guard ready else { return tunnel.value.refuse(.serviceUnavailable, proxy.didNotComeBack) }
-                    tunnel.value.connect(sending: head, deadline: deadline)
-                }
-            }
+            waitForApp(sending: head, deadline: deadline)
         case .failure(let error):
             refuse(.badGateway, "the app on port \(proxy.backendPort) failed to answer: \(error)")
+        }
+    }
+
+    /// Waits (until `deadline`) for the app to accept connections, then connects again.
+    private func waitForApp(sending head: ByteBuffer, deadline: ContinuousClock.Instant) {
+        let remaining = deadline - .now
+        guard remaining > .zero, let context else { return refuse(.serviceUnavailable, proxy.notListening) }
+        let loop = context.eventLoop
+        let tunnel = NIOLoopBound(self, eventLoop: loop)
+        let proxy = proxy
+        Task {
+            let ready = await proxy.waitForBackend(remaining)
+            loop.execute {
+                guard ready else { return tunnel.value.refuse(.serviceUnavailable, proxy.didNotComeBack) }
+                tunnel.value.connect(sending: head, deadline: deadline)
+            }
         }
     }
 
