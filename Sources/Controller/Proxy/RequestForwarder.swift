@@ -40,6 +40,9 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         var responseStarted = false
         /// It was sent again after the app dropped it; it is not sent a third time.
         var resent = false
+
+        /// The client speaks HTTP/1.1 or later: it takes chunked bodies and interim answers.
+        var clientIsModern: Bool { clientVersion.major > 1 || clientVersion.minor >= 1 }
     }
 
     /// The connection to the app.
@@ -163,7 +166,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch part {
         case .head(let head) where head.status.code < 200 && head.status != .switchingProtocols:
-            // 100 Continue and other interim answers go to the client as they are.
+            // 100 Continue and other interim answers go to the client as they are (HTTP/1.0 has none).
+            guard exchange.clientIsModern else { return }
             var interim = HTTPResponseHead(version: exchange.clientVersion, status: head.status, headers: head.headers)
             ReverseProxy.removeHopByHopFields(from: &interim.headers)
             context.writeAndFlush(wrapOutboundOut(.head(interim)), promise: nil)
@@ -387,11 +391,10 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         // An HTTP/1.0 client cannot take a chunked body: one without a length ends with the connection.
         let framed = head.headers.contains(name: "content-length") || exchange.head.method == .HEAD
             || [.noContent, .notModified].contains(app.status)
-        let modern = exchange.clientVersion.major > 1 || exchange.clientVersion.minor >= 1
-        exchange.keepAlive = exchange.keepAlive && (modern || framed)
+        exchange.keepAlive = exchange.keepAlive && (exchange.clientIsModern || framed)
         if !exchange.keepAlive {
             head.headers.add(name: "connection", value: "close")
-        } else if !modern {
+        } else if !exchange.clientIsModern {
             head.headers.add(name: "connection", value: "keep-alive")
         }
         return head
