@@ -9,10 +9,10 @@ import Testing
 /// The real `fastpush` binary launched the way cf launches a plugin, talking to a Go net/rpc peer that plays
 /// cf's side, and pushing to a real controller.
 @Suite(.serialized) struct CFPluginBinaryTests {
-    @Test func installRegistersTheCommandsAndAliases() throws {
+    @Test func installRegistersTheCommandsAndAliases() async throws {
         let peer = try GoPeer()
         defer { peer.stop() }
-        let run = try FastPushBinary.run(["\(peer.port)", "SendMetadata"])
+        let run = try await FastPushBinary.run(["\(peer.port)", "SendMetadata"])
         #expect(run.status == 0, "\(run.errors)")
         let cf = try CFPluginConnection(port: peer.port)
         defer { cf.close() }
@@ -30,7 +30,7 @@ import Testing
             defer { peer.stop() }
             try ExampleApp.edit(at: harness.local)
             let cache = harness.workspace + "/cf-cache"
-            let run = try FastPushBinary.run(
+            let run = try await FastPushBinary.run(
                 ["\(peer.port)", "fast-push", "my-app", "--route", harness.url, "--path", harness.local],
                 environment: ["FASTPUSH_CACHE_DIR": cache, "CF_TRACE": "true"])
             #expect(run.status == 0, "\(run.output)\n\(run.errors)")
@@ -46,7 +46,7 @@ import Testing
             #expect(!run.output.contains(harness.token))
             #expect(!run.output.contains("peer-token"))
 
-            let status = try FastPushBinary.run(
+            let status = try await FastPushBinary.run(
                 ["\(peer.port)", "fast-push-status", "my-app", "--route", harness.url, "--path", harness.local],
                 environment: ["FASTPUSH_CACHE_DIR": cache])
             #expect(status.status == 0, "\(status.errors)")
@@ -54,7 +54,7 @@ import Testing
             #expect(status.output.contains("local changes not pushed: none"))
 
             #expect(FileManager.default.fileExists(atPath: cache))
-            let uninstall = try FastPushBinary.run(["\(peer.port)", "CLI-MESSAGE-UNINSTALL"], environment: ["FASTPUSH_CACHE_DIR": cache])
+            let uninstall = try await FastPushBinary.run(["\(peer.port)", "CLI-MESSAGE-UNINSTALL"], environment: ["FASTPUSH_CACHE_DIR": cache])
             #expect(uninstall.status == 0)
             #expect(!FileManager.default.fileExists(atPath: cache))
         }
@@ -66,7 +66,7 @@ import Testing
             defer { peer.stop() }
             let before = try harness.containerManifest()
             try ExampleApp.edit(at: harness.local)
-            let run = try FastPushBinary.run(
+            let run = try await FastPushBinary.run(
                 ["\(peer.port)", "fast-push", "my-app", "--route", harness.url, "--path", harness.local],
                 environment: ["FASTPUSH_CACHE_DIR": harness.workspace + "/cf-cache"])
             #expect(run.status == 1)
@@ -77,13 +77,13 @@ import Testing
         }
     }
 
-    @Test func anUnknownAppOrBadFlagsAreClearErrors() throws {
+    @Test func anUnknownAppOrBadFlagsAreClearErrors() async throws {
         let peer = try GoPeer()
         defer { peer.stop() }
-        let unknown = try FastPushBinary.run(["\(peer.port)", "fast-push", "no-such-app"])
+        let unknown = try await FastPushBinary.run(["\(peer.port)", "fast-push", "no-such-app"])
         #expect(unknown.status == 1)
         #expect(unknown.errors.contains("cannot find app no-such-app"))
-        let contradictory = try FastPushBinary.run(["\(peer.port)", "fast-push", "my-app", "--restart", "--no-restart"])
+        let contradictory = try await FastPushBinary.run(["\(peer.port)", "fast-push", "my-app", "--restart", "--no-restart"])
         #expect(contradictory.status == 1)
         #expect(contradictory.errors.contains("--restart and --no-restart contradict each other"))
     }
@@ -92,17 +92,17 @@ import Testing
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("standalone\n".utf8), to: harness.local + "/static/note.txt")
             let environment = ["FASTPUSH_TOKEN": harness.token, "FASTPUSH_CACHE_DIR": harness.workspace + "/cli-cache"]
-            let push = try FastPushBinary.run(["push", harness.url, harness.local], environment: environment)
+            let push = try await FastPushBinary.run(["push", harness.url, harness.local], environment: environment)
             #expect(push.status == 0, "\(push.errors)")
             #expect(push.output.contains("[NEW]  static/note.txt"))
             #expect(try FileTree.read(harness.container + "/static/note.txt") == Array("standalone\n".utf8))
-            let status = try FastPushBinary.run(["status", harness.url, harness.local], environment: environment)
+            let status = try await FastPushBinary.run(["status", harness.url, harness.local], environment: environment)
             #expect(status.status == 0)
             #expect(status.output.contains("local changes not pushed: none"))
-            let refused = try FastPushBinary.run(["push", harness.url, harness.local, "--token", "wrong"])
+            let refused = try await FastPushBinary.run(["push", harness.url, harness.local, "--token", "wrong"])
             #expect(refused.status == 1)
             #expect(refused.errors.contains("refused the credentials"))
-            let notADirectory = try FastPushBinary.run(["push", harness.url, harness.workspace + "/missing"], environment: environment)
+            let notADirectory = try await FastPushBinary.run(["push", harness.url, harness.workspace + "/missing"], environment: environment)
             #expect(notADirectory.status != 0)
             #expect(notADirectory.errors.contains("is not a directory"))
         }

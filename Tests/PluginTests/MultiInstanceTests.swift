@@ -165,12 +165,12 @@ import Testing
             try FileTree.write(Array("both\n".utf8), to: instances[0].local + "/static/both.txt")
             let arguments = ["\(peer.port)", "fast-push", "my-app", "--route", router.url, "--path", instances[0].local]
             let environment = ["FASTPUSH_CACHE_DIR": instances[0].workspace + "/cf-cache"]
-            let one = try FastPushBinary.run(arguments + ["--instance", "1"], environment: environment)
+            let one = try await FastPushBinary.run(arguments + ["--instance", "1"], environment: environment)
             #expect(one.status == 0, "\(one.errors)")
             #expect(access(instances[0].container + "/static/both.txt", F_OK) != 0, "only instance 1 was asked")
             #expect(try FileTree.read(instances[1].container + "/static/both.txt") == Array("both\n".utf8))
 
-            let all = try FastPushBinary.run(arguments + ["--all-instances"], environment: environment)
+            let all = try await FastPushBinary.run(arguments + ["--all-instances"], environment: environment)
             #expect(all.status == 0, "\(all.errors)")
             #expect(all.output.contains("== instance 0 =="))
             #expect(all.output.contains("instance 0: 1 change"))
@@ -178,7 +178,7 @@ import Testing
             #expect(all.output.contains("All 2 instances have the same files"))
             #expect(try FileTree.read(instances[0].container + "/static/both.txt") == Array("both\n".utf8))
 
-            let missing = try FastPushBinary.run(arguments + ["--instance", "7"], environment: environment)
+            let missing = try await FastPushBinary.run(arguments + ["--instance", "7"], environment: environment)
             #expect(missing.status == 1)
             #expect(missing.errors.contains("the router knows no instance 7"))
         }

@@ -44,11 +44,14 @@ public final class GoPeer: @unchecked Sendable {
         self.port = port
     }
 
-    /// Closing stdin makes the peer exit; terminate in case it does not.
+    /// Closing stdin makes the peer exit; SIGKILL in case it does not. The wait is bounded: it may run on one
+    /// of Swift concurrency's few threads, and Foundation can miss a child's exit (its `waitUntilExit` then
+    /// never returns).
     public func stop() {
         try? input.fileHandleForWriting.close()
-        if process.isRunning { process.terminate() }
-        process.waitUntilExit()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     deinit { stop() }

@@ -21,7 +21,19 @@ enum FastPushBinary {
     }
 
     /// Runs the binary with `arguments` in `directory`, adding `environment` to this process's.
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Run {
+    ///
+    /// The wait happens on a thread of its own: the binary often talks to a controller in this process, which
+    /// needs Swift concurrency's few threads, so none of them may be blocked waiting for it.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil
+    ) async throws -> Run {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread { continuation.resume(with: Result { try runBlocking(arguments, environment: environment, in: directory) }) }
+                .start()
+        }
+    }
+
+    private static func runBlocking(_ arguments: [String], environment: [String: String], in directory: String?) throws -> Run {
         let path = Self.path
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw Failure(description: "the fastpush binary is not in the build folder (\(path)); run `swift build` first")
