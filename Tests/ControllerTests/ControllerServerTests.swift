@@ -42,15 +42,8 @@ import Testing
     @Test func requestsDuringARestartWaitForTheApp() async throws {
         try await Harness.with { harness in
             let before = try await harness.backendPid()
-            let restart = try await harness.request("/_fastpush/restart", method: .POST)
-            #expect(restart.status == 200)
-            // Wait until the old app is gone, then ask: with nothing listening, the proxy must wait.
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
-                if (status["backend"] as? [String: Any])?["state"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            // Once the old app is going away, ask: with nothing listening, the proxy must wait.
+            try await harness.beginRestart()
             let page = try await harness.request("/page", token: .some(nil))
             #expect(page.status == 200)
             #expect(String(decoding: page.body, as: UTF8.self) == "body { color: red }\n")
@@ -113,13 +106,7 @@ import Testing
 
     @Test func aWebSocketOpenedDuringARestartWaitsForTheApp() async throws {
         try await Harness.with { harness in
-            #expect(try await harness.request("/_fastpush/restart", method: .POST).status == 200)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
-                if (status["backend"] as? [String: Any])?["state"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await harness.beginRestart()
             try await RawConnection.with(port: harness.port) { connection in
                 try await connection.sendWebSocketHandshake(path: "/live")
                 #expect(try await connection.readHead().hasPrefix("HTTP/1.1 101 "))

@@ -118,12 +118,21 @@ import Testing
                 try await connection.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
                 #expect(try await connection.readResponse().body == Self.bytes("body { color: red }\n"))
             }
-            // A POST is never sent twice: the app dropping it unanswered is a 502 at once, also while its
-            // body is still on its way.
-            let dropped = try await harness.request(
-                "/close-without-answer", method: .POST, body: Array(repeating: 7, count: 4 << 20), token: .some(nil))
-            #expect(dropped.status == 502)
-            #expect(String(decoding: dropped.body, as: UTF8.self).contains("the app on port"))
+            // A POST is never sent twice: the app dropping it unanswered is a 502 at once, while its body is
+            // still on its way. The rest of the body is still read (a client that is still sending would miss
+            // the answer under a reset), then the connection ends.
+            try await RawConnection.with(port: harness.port) { connection in
+                let length = 1 << 20
+                try await connection.write(
+                    Self.bytes("POST /close-without-answer HTTP/1.1\r\nHost: app.example\r\nContent-Length: \(length)\r\n\r\n")
+                        + Array(repeating: 7, count: 65_536))
+                let dropped = try await connection.readResponse()
+                #expect(dropped.head.hasPrefix("HTTP/1.1 502 "))
+                #expect(dropped.head.lowercased().contains("connection: close"))
+                #expect(String(decoding: dropped.body, as: UTF8.self).contains("the app on port"))
+                try await connection.write(Array(repeating: 7, count: length - 65_536))
+                #expect(try await connection.atEnd())
+            }
             #expect(try await harness.request("/page", token: .some(nil)).status == 200)
         }
     }
@@ -131,13 +140,7 @@ import Testing
     @Test func requestsWithBodiesDuringARestartWaitForTheApp() async throws {
         try await Harness.with { harness in
             let before = try await harness.backendPid()
-            #expect(try await harness.request("/_fastpush/restart", method: .POST).status == 200)
-            let deadline = ContinuousClock.now + .seconds(10)
-            while ContinuousClock.now < deadline {
-                let status = try harness.json(try await harness.request("/_fastpush/v2/status").body)
-                if (status["backend"] as? [String: Any])?["state"] as? String != "running" { break }
-                try await Task.sleep(for: .milliseconds(10))
-            }
+            try await harness.beginRestart()
             let body = Array(repeating: UInt8(ascii: "x"), count: 300_000)
             let echoed = try await harness.request("/echo", method: .POST, body: body, token: .some(nil))
             #expect(echoed.status == 200)
@@ -146,13 +149,20 @@ import Testing
         }
     }
 
-    @Test func anAppThatNeverComesBackGetsA503ThatSaysWhy() async throws {
-        let options = Harness.Options(configure: { config in config.requestWait = .milliseconds(300) })
+    @Test func anAppThatDoesNotComeBackGetsA503ThatSaysWhy() async throws {
+        let options = Harness.Options(configure: { config in config.requestWait = .milliseconds(500) })
         try await Harness.with(options: options) { harness in
+            // Restarted, the test app takes a second to listen again: longer than requests may wait here.
+            try await harness.beginRestart()
+            let slow = try await harness.request("/page", token: .some(nil))
+            #expect(slow.status == 503)
+            #expect(String(decoding: slow.body, as: UTF8.self).contains("did not start accepting connections"))
+            // Stopped, no app is coming: the answer does not wait.
+            #expect(await harness.server.backend.waitUntilReady(timeout: .seconds(10)))
             await harness.server.backend.stop()
-            let answer = try await harness.request("/page", token: .some(nil))
-            #expect(answer.status == 503)
-            #expect(String(decoding: answer.body, as: UTF8.self).contains("did not start accepting connections"))
+            let stopped = try await harness.request("/page", token: .some(nil))
+            #expect(stopped.status == 503)
+            #expect(String(decoding: stopped.body, as: UTF8.self).contains("the app is not running: it was stopped"))
         }
     }
 }

@@ -115,7 +115,12 @@ actor BackendSupervisor {
     /// once when no backend is wanted, and otherwise waits (also through a pending restart after a crash) for at
     /// most `timeout`.
     func waitUntilReady(timeout: Duration) async -> Bool {
-        await readiness(within: timeout, waitingThroughCrashRestarts: true) == .ready
+        await readiness(within: timeout) == .ready
+    }
+
+    /// Waits like ``waitUntilReady(timeout:)`` and says how the wait ended.
+    func readiness(within timeout: Duration) async -> BackendReadiness {
+        await readiness(within: timeout, waitingThroughCrashRestarts: true)
     }
 
     /// True while the backend is running and accepts connections; false from the moment a stop or restart

@@ -335,17 +335,17 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         let forwarder = NIOLoopBound(self, eventLoop: loop)
         let proxy = proxy
         Task {
-            let ready = await proxy.waitForBackend(remaining)
-            loop.execute { forwarder.value.waited(ready: ready) }
+            let readiness = await proxy.waitForBackend(remaining)
+            loop.execute { forwarder.value.waited(readiness) }
         }
     }
 
     /// The wait for the app is over.
-    private func waited(ready: Bool) {
+    private func waited(_ readiness: BackendReadiness) {
         guard case .waiting = link else { return }
         link = .none
         guard exchange != nil else { return }
-        if ready { connect() } else { fail(.serviceUnavailable, proxy.didNotComeBack) }
+        if readiness == .ready { connect() } else { fail(.serviceUnavailable, proxy.unavailable(readiness)) }
     }
 
     /// Answers the request in progress with an error that says why.

@@ -20,17 +20,26 @@ struct ReverseProxy: Sendable {
     let waitLimit: Duration
     /// Whether the backend is up now; false while it starts, stops or restarts.
     let backendIsUp: @Sendable () -> Bool
-    /// Waits until the backend accepts connections; false when it did not within the time given.
-    let waitForBackend: @Sendable (Duration) async -> Bool
+    /// Waits (at most the time given) until the backend accepts connections, and says how the wait ended.
+    let waitForBackend: @Sendable (Duration) async -> BackendReadiness
 
     /// Why a request that arrived with no app listening cannot wait for it.
     var notListening: String {
         "the app is not accepting connections on port \(backendPort) (it is restarting, has crashed or is still starting); try again in a moment"
     }
 
-    /// Why a request that waited for the app gave up.
-    var didNotComeBack: String {
-        "the app did not start accepting connections on port \(backendPort) within \(waitLimit); see the app's output in the controller's log or `cf fast-push-status`"
+    /// Why a request that waited for the app gave up: the wait ended as `readiness` says.
+    func unavailable(_ readiness: BackendReadiness) -> String {
+        let advice = "see the app's output in the controller's log or `cf fast-push-status`"
+        switch readiness {
+        case .ready, .timedOut:
+            return "the app did not start accepting connections on port \(backendPort) within \(waitLimit); \(advice)"
+        case .exited(let status):
+            let explanation = status.explanation.map { ": \($0)" } ?? ""
+            return "the app is not running: it ended with \(status)\(explanation); \(advice)"
+        case .stopped:
+            return "the app is not running: it was stopped or could not be started; \(advice)"
+        }
     }
 
     /// Removes the fields that describe one connection: the hop-by-hop ones and those the Connection

@@ -199,9 +199,11 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
         let tunnel = NIOLoopBound(self, eventLoop: loop)
         let proxy = proxy
         Task {
-            let ready = await proxy.waitForBackend(remaining)
+            let readiness = await proxy.waitForBackend(remaining)
             loop.execute {
-                guard ready else { return tunnel.value.refuse(.serviceUnavailable, proxy.didNotComeBack) }
+                guard readiness == .ready else {
+                    return tunnel.value.refuse(.serviceUnavailable, proxy.unavailable(readiness))
+                }
                 tunnel.value.connect(sending: head, deadline: deadline)
             }
         }

@@ -58,7 +58,7 @@ struct ControllerServer: Sendable {
         let proxy = ReverseProxy(
             backendPort: config.backendPort, waitLimit: config.requestWait,
             backendIsUp: { backend.acceptsRequests },
-            waitForBackend: { limit in await backend.waitUntilReady(timeout: limit) })
+            waitForBackend: { limit in await backend.readiness(within: limit) })
         return Application(
             responder: router.buildResponder(),
             server: FrontDoorChannel.server(basePath: config.basePath, proxy: proxy),

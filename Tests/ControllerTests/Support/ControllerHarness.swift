@@ -195,6 +195,17 @@ final class ControllerHarness: @unchecked Sendable {
         try await harness.shutDown()
     }
 
+    /// Restarts the app through the original API and returns once the old one is on its way out.
+    func beginRestart() async throws {
+        #expect(try await request("/_fastpush/restart", method: .POST).status == 200)
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let status = try json(try await request("/_fastpush/v2/status").body)
+            if (status["backend"] as? [String: Any])?["state"] as? String != "running" { return }
+            try await Task.sleep(for: .milliseconds(10))
+        }
+    }
+
     func json(_ bytes: [UInt8]) throws -> [String: Any] {
         try #require(try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])
     }
