@@ -2,6 +2,7 @@ import DeltaSync
 import Foundation
 import Glibc
 import Testing
+import TestSupport
 
 @testable import Plugin
 
@@ -69,7 +70,7 @@ import Testing
         defer {
             // SIGKILL: a SIGTERM that this test process ignores would be ignored by its child too.
             kill(server.processIdentifier, SIGKILL)
-            server.waitUntilExit()
+            server.waitForEnd()
         }
         let port = try #require(Int(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)))
 

@@ -70,7 +70,7 @@ import Testing
         }
         func stop() {
             kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.waitForEnd()
         }
         var url: String { "http://127.0.0.1:\(port)" }
     }

@@ -44,14 +44,10 @@ public final class GoPeer: @unchecked Sendable {
         self.port = port
     }
 
-    /// Closing stdin makes the peer exit; SIGKILL in case it does not. The wait is bounded: it may run on one
-    /// of Swift concurrency's few threads, and Foundation can miss a child's exit (its `waitUntilExit` then
-    /// never returns).
+    /// Closing stdin makes the peer exit; SIGKILL in case it does not.
     public func stop() {
         try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitForEnd()
     }
 
     deinit { stop() }
