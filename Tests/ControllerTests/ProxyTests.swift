@@ -105,6 +105,35 @@ import Testing
         }
     }
 
+    @Test func smuggledRequestsNeverReachTheApp() async throws {
+        try await Harness.with { harness in
+            // Each would hide a second request (GET /whoami) from a proxy that read the framing differently
+            // than the app does: the request is refused and the connection ends before anything follows.
+            let hidden = "GET /whoami HTTP/1.1\r\nHost: app.example\r\n\r\n"
+            for framing in [
+                "Content-Length: \(hidden.utf8.count + 5)\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+                "Content-Length: 0\r\nContent-Length: \(hidden.utf8.count)\r\n\r\n",
+                "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n\r\n0\r\n\r\n",
+            ] {
+                try await RawConnection.with(port: harness.port) { connection in
+                    try await connection.write(Self.bytes("POST /echo HTTP/1.1\r\nHost: app.example\r\n" + framing + hidden))
+                    let refused = try await connection.readResponse()
+                    #expect(refused.head.hasPrefix("HTTP/1.1 400 "), "\(framing): \(refused.head)")
+                    #expect(try await connection.atEnd(), "\(framing)")
+                }
+            }
+            // A chunk size that is not hex, in the middle of a proxied body: the exchange ends there.
+            try await RawConnection.with(port: harness.port) { connection in
+                try await connection.write(Self.bytes(
+                    "POST /echo HTTP/1.1\r\nHost: app.example\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nfine\r\nzz\r\n" + hidden))
+                while let response = try? await connection.readResponse() {
+                    #expect(!response.head.hasPrefix("HTTP/1.1 200 "), "\(response.head)")
+                }
+            }
+            #expect(try await harness.request("/page", token: .some(nil)).status == 200)
+        }
+    }
+
     @Test func anAppThatClosesWithoutAnsweringGetsA502ThatSaysSo() async throws {
         try await Harness.with { harness in
             try await RawConnection.with(port: harness.port) { connection in
