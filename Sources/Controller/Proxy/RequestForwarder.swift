@@ -14,6 +14,7 @@ import NIOPosix
 /// request is sent to an app that is being stopped. A request the app drops unanswered is sent once more
 /// on a new connection when its method is idempotent and it has no body; anything else that stops the app
 /// answering is a 502 that says what went wrong.
+///
 /// Each side reads only while the other can take its bytes, so a slow reader slows the writer instead of
 /// filling memory.
 final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
