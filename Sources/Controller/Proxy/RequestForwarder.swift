@@ -17,11 +17,13 @@ import NIOPosix
 ///
 /// Each side reads only while the other can take its bytes, so a slow reader slows the writer instead of
 /// filling memory.
-final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
+final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, AppConnectionOwner {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
+    typealias AppInbound = HTTPClientResponsePart
+    typealias AppOutbound = HTTPClientRequestPart
 
     /// One proxied request and its answer.
     private struct Exchange {
@@ -52,7 +54,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         case connecting
         /// Waiting for the app to accept connections again.
         case waiting
-        case open(any Channel, ForwarderAppHandler)
+        case open(any Channel, AppConnectionHandler<RequestForwarder>)
         /// The client left; nothing more is opened.
         case closed
     }
@@ -160,7 +162,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
 
     var clientIsWritable: Bool { context?.channel.isWritable ?? false }
 
-    func appResponded(_ part: HTTPClientResponsePart) {
+    func appSent(_ part: HTTPClientResponsePart) {
         guard let context, var exchange else {
             // An answer to no request: the app's connection is out of step.
             return closeApp()
@@ -285,10 +287,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
     private func connect() {
         guard let context else { return }
         link = .connecting
-        let loop = context.eventLoop
-        ClientBootstrap(group: loop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(host: "127.0.0.1", port: proxy.backendPort)
+        proxy.connectToBackend(on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { result in self.connected(result) }
     }
@@ -301,7 +300,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch result {
         case .success(let app):
-            let handler = ForwarderAppHandler(forwarder: self)
+            let handler = AppConnectionHandler(owner: self)
             do {
                 let pipeline = app.pipeline.syncOperations
                 try pipeline.addHandler(HTTPRequestEncoder())
@@ -332,13 +331,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler {
         }
         link = .waiting
         let remaining = Duration(exchange.deadline - .now())
-        let loop = context.eventLoop
-        let forwarder = NIOLoopBound(self, eventLoop: loop)
-        let proxy = proxy
-        Task {
-            let readiness = await proxy.waitForBackend(remaining)
-            loop.execute { forwarder.value.waited(readiness) }
-        }
+        proxy.waitForBackend(remaining, on: context.eventLoop) { readiness in self.waited(readiness) }
     }
 
     /// The wait for the app is over.

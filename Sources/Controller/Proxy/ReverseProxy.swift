@@ -23,6 +23,25 @@ struct ReverseProxy: Sendable {
     /// Waits (at most the time given) until the backend accepts connections, and says how the wait ended.
     let waitForBackend: @Sendable (Duration) async -> BackendReadiness
 
+    /// Opens a connection to the app on `loop`: the client connection's own, so that both sides of the
+    /// proxied connection call each other directly.
+    func connectToBackend(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
+        ClientBootstrap(group: loop)
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .connect(host: "127.0.0.1", port: backendPort)
+    }
+
+    /// Waits (at most `limit`, off the event loop) for the backend to accept connections, then calls `then`
+    /// back on `loop` with how the wait ended.
+    func waitForBackend(_ limit: Duration, on loop: any EventLoop, then: @escaping (BackendReadiness) -> Void) {
+        let callback = NIOLoopBound(then, eventLoop: loop)
+        let wait = waitForBackend
+        Task {
+            let readiness = await wait(limit)
+            loop.execute { callback.value(readiness) }
+        }
+    }
+
     /// Why a request that arrived with no app listening cannot wait for it.
     var notListening: String {
         "the app is not accepting connections on port \(backendPort) (it is restarting, has crashed or is still starting); try again in a moment"

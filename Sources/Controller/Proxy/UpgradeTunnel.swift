@@ -14,11 +14,13 @@ import NIOPosix
 /// Both connections live on one event loop, so the two halves of the tunnel call each other directly.
 /// Each side reads only while the other can take its bytes, so a slow reader slows the writer instead of
 /// filling memory.
-final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
+final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler, AppConnectionOwner {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
     typealias OutboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
+    typealias AppInbound = ByteBuffer
+    typealias AppOutbound = ByteBuffer
 
     /// A head longer than this is left to the HTTP server, which refuses what is too large.
     static let headLimit = 64 * 1024
@@ -28,7 +30,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
         case reading(ByteBuffer)
         /// Connecting to the app; holds what the client sent after the head.
         case connecting(ByteBuffer)
-        case tunnelling(app: any Channel, handler: TunnelAppHandler)
+        case tunnelling(app: any Channel, handler: AppConnectionHandler<UpgradeTunnel>)
         case closed
     }
 
@@ -116,7 +118,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
 
     var clientIsWritable: Bool { context?.channel.isWritable ?? false }
 
-    func sendToClient(_ bytes: ByteBuffer) {
+    func appSent(_ bytes: ByteBuffer) {
         context?.write(wrapOutboundOut(bytes), promise: nil)
     }
 
@@ -130,7 +132,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
         context.read()
     }
 
-    func appClosed() {
+    func appClosed(_ app: any Channel, failure: (any Error)?) {
         state = .closed
         guard let context else { return }
         context.writeAndFlush(wrapOutboundOut(ByteBuffer())).assumeIsolated().whenComplete { _ in
@@ -152,9 +154,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
         // An app that is starting, stopping or restarting is waited for: one on its way out would take the
         // upgrade and then drop it.
         guard proxy.backendIsUp() else { return waitForApp(sending: head, deadline: deadline) }
-        ClientBootstrap(group: context.eventLoop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(host: "127.0.0.1", port: proxy.backendPort)
+        proxy.connectToBackend(on: context.eventLoop)
             .assumeIsolated()
             .whenComplete { result in self.connected(result, sending: head, deadline: deadline) }
     }
@@ -169,7 +169,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
         }
         switch result {
         case .success(let app):
-            let handler = TunnelAppHandler(client: self)
+            let handler = AppConnectionHandler(owner: self)
             do {
                 try app.pipeline.syncOperations.addHandler(handler)
             } catch {
@@ -195,17 +195,9 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler {
     private func waitForApp(sending head: ByteBuffer, deadline: ContinuousClock.Instant) {
         let remaining = deadline - .now
         guard remaining > .zero, let context else { return refuse(.serviceUnavailable, proxy.notListening) }
-        let loop = context.eventLoop
-        let tunnel = NIOLoopBound(self, eventLoop: loop)
-        let proxy = proxy
-        Task {
-            let readiness = await proxy.waitForBackend(remaining)
-            loop.execute {
-                guard readiness == .ready else {
-                    return tunnel.value.refuse(.serviceUnavailable, proxy.unavailable(readiness))
-                }
-                tunnel.value.connect(sending: head, deadline: deadline)
-            }
+        proxy.waitForBackend(remaining, on: context.eventLoop) { readiness in
+            guard readiness == .ready else { return self.refuse(.serviceUnavailable, self.proxy.unavailable(readiness)) }
+            self.connect(sending: head, deadline: deadline)
         }
     }
 
