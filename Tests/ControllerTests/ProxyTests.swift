@@ -35,6 +35,40 @@ import Testing
         }
     }
 
+    @Test func aClientThatStopsSendingStillGetsEveryAnswer() async throws {
+        try await Harness.with { harness in
+            try await RawConnection.with(port: harness.port) { connection in
+                // Two requests, then the end of the client's input, all before the first answer.
+                try await connection.write(Self.bytes(
+                    "GET /slow HTTP/1.1\r\nHost: app.example\r\n\r\nGET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                connection.finishWriting()
+                #expect(try await connection.readResponse().body == Self.bytes("slow but sure\n"))
+                #expect(try await connection.readResponse().body == Self.bytes("body { color: red }\n"))
+                #expect(try await connection.atEnd())
+            }
+        }
+    }
+
+    @Test func shuttingDownFinishesTheAnswerInProgressAndClosesIdleConnections() async throws {
+        try await Harness.with { harness in
+            try await RawConnection.with(port: harness.port) { idle in
+                try await idle.write(Self.bytes("GET /page HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                #expect(try await idle.readResponse().head.hasPrefix("HTTP/1.1 200 "))
+                try await RawConnection.with(port: harness.port) { busy in
+                    try await busy.write(Self.bytes("GET /slow HTTP/1.1\r\nHost: app.example\r\n\r\n"))
+                    try await Task.sleep(for: .milliseconds(300))
+                    await harness.beginShutdown()
+                    let answer = try await busy.readResponse()
+                    #expect(answer.head.hasPrefix("HTTP/1.1 200 "))
+                    #expect(answer.head.lowercased().contains("connection: close"))
+                    #expect(answer.body == Self.bytes("slow but sure\n"))
+                    #expect(try await busy.atEnd())
+                }
+                #expect(try await idle.atEnd())
+            }
+        }
+    }
+
     @Test func chunkedBodiesAndInterimAnswersPassThrough() async throws {
         try await Harness.with { harness in
             try await RawConnection.with(port: harness.port) { connection in

@@ -32,8 +32,8 @@ struct FrontDoorChannel: ServerChildChannel {
         return next == UInt8(ascii: "/") || next == UInt8(ascii: "?") || next == UInt8(ascii: "#")
     }
 
-    /// The pipeline of Hummingbird's HTTP/1 channel with the tunnel and the forwarder added, and pipelining
-    /// assistance on, so that the forwarder and the control routes answer one request at a time, in order.
+    /// The pipeline of Hummingbird's HTTP/1 channel with the tunnel and the forwarder added. The forwarder
+    /// keeps pipelined requests in order, whether it or the control routes answer them.
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<HTTP1Channel.Value> {
         channel.eventLoop.makeCompletedFuture {
             let pipeline = channel.pipeline.syncOperations
@@ -44,7 +44,7 @@ struct FrontDoorChannel: ServerChildChannel {
             limits.maxHeaderListSize = decoder.maxHeaderListSize
             limits.maxHeaderFieldCount = decoder.maxHeaderFieldCount
             try pipeline.configureHTTPServerPipeline(
-                withPipeliningAssistance: true, withErrorHandling: false, withOutboundHeaderValidation: false,
+                withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
             try pipeline.addHandler(RequestForwarder(basePath: basePath, proxy: proxy))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))

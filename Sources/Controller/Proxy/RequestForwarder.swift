@@ -6,8 +6,11 @@ import NIOPosix
 /// own, and the app's answers back. Requests for the controller's own paths pass on to the control routes.
 ///
 /// Everything happens on the client connection's event loop, as channel handlers calling each other: a
-/// proxied request never leaves that loop, which is what keeps the proxy's cost per request small. The
-/// HTTP server's pipelining handler in front of this one hands over one request at a time, in order.
+/// proxied request never leaves that loop, which is what keeps the proxy's cost per request small.
+///
+/// Requests are answered one at a time, in order, whoever answers them. What a pipelining client sends
+/// while an answer is pending waits here, and the client's connection is read no further until it is
+/// taken up. A client that waits for each answer is read all along: no read interest toggles per request.
 ///
 /// While the app restarts, a request that finds no one listening waits (up to the proxy's wait limit) for
 /// it to come back instead of failing; when it does not, the client gets a 503 whose body says why. No
@@ -48,6 +51,21 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         var clientIsModern: Bool { clientVersion.major > 1 || clientVersion.minor >= 1 }
     }
 
+    /// Who receives the parts of the request being read.
+    private enum Destination {
+        case app
+        case controller
+    }
+
+    /// Something the client sent that waits for the answers before it.
+    private enum Waiting {
+        case part(HTTPServerRequestPart)
+        /// Bytes that are not HTTP: the control routes answer them with a 400 in their turn.
+        case error(any Error)
+        /// The client will send nothing more.
+        case inputClosed
+    }
+
     /// The connection to the app.
     private enum AppLink {
         case none
@@ -70,14 +88,24 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var link = AppLink.none
-    /// The request in progress is for the control routes.
-    private var passingOn = false
+    /// Where the parts of the request being read go; nil between requests.
+    private var receiving: Destination?
+    /// The control routes have a request whose answer has not ended.
+    private var controllerAnswering = false
+    /// What arrived while an answer was pending, in order.
+    private var waiting = CircularBuffer<Waiting>()
+    /// Taking up what waited is in progress.
+    private var draining = false
+    /// The server is shutting down: the connection ends after the answer in progress.
+    private var quiescing = false
     /// A read the HTTP side asked for while the app could take no more.
     private var readPending = false
     /// The app said it closes its connection after the answer in progress.
     private var closeAppAfterAnswer = false
     /// The client's connection closes when the request it is still sending ends: it was answered early.
     private var lingering = false
+    /// The client's connection is ending: nothing more it sent is taken up.
+    private var closing = false
     /// The client's address, for X-Forwarded-For.
     private lazy var peer: String? = context?.channel.remoteAddress?.ipAddress
 
@@ -92,35 +120,96 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     // MARK: The client's side
 
+    /// An answer is pending: the client's next request waits for it.
+    private var answering: Bool { exchange != nil || controllerAnswering }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
+        guard !closing else { return }
+        let part = unwrapInboundIn(data)
+        if !waiting.isEmpty || (answering && receiving == nil) {
+            waiting.append(.part(part))
+        } else {
+            take(part, context: context)
+        }
+    }
+
+    /// Sends a part of the request being read where it belongs: the head decides where.
+    private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        switch part {
         case .head(let head):
             if FrontDoorChannel.isControlPath(head.uri, basePath: basePath) {
-                passingOn = true
-                context.fireChannelRead(data)
+                receiving = .controller
+                controllerAnswering = true
+                context.fireChannelRead(wrapInboundOut(part))
             } else {
+                receiving = .app
                 begin(head, context: context)
             }
         case .body(let bytes):
-            if passingOn { return context.fireChannelRead(data) }
-            send(.body(.byteBuffer(bytes)))
+            switch receiving {
+            case .controller: context.fireChannelRead(wrapInboundOut(part))
+            case .app: send(.body(.byteBuffer(bytes)))
+            case nil: break
+            }
         case .end(let trailers):
-            if passingOn {
-                passingOn = false
-                return context.fireChannelRead(data)
-            }
-            guard exchange != nil else {
+            let destination = receiving
+            receiving = nil
+            switch destination {
+            case .controller:
+                context.fireChannelRead(wrapInboundOut(part))
+            case .app where exchange == nil:
                 // The end of a request answered early: the connection was only kept open to read it.
-                if lingering { context.close(promise: nil) }
-                return
+                if lingering { closeNow() }
+            case .app:
+                exchange?.requestEnded = true
+                send(.end(trailers))
+            case nil:
+                break
             }
-            exchange?.requestEnded = true
-            send(.end(trailers))
+        }
+    }
+
+    /// The answer in progress ended and the connection stays open: what waited for it is taken up, up to
+    /// the next request that has to wait for its own answer.
+    private func answered() {
+        guard let context, !closing, !quiescing, !draining else { return }
+        draining = true
+        defer { draining = false }
+        var took = false
+        while !closing, !(answering && receiving == nil), let next = waiting.popFirst() {
+            took = true
+            switch next {
+            case .part(let part): take(part, context: context)
+            case .error(let error): context.fireErrorCaught(error)
+            case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
+            }
+        }
+        if took {
+            // As at the end of a read: what went to the app goes out, and the control routes take up theirs.
+            flushApp()
+            context.fireChannelReadComplete()
+        }
+        if waiting.isEmpty { resumeReading() }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Only the control routes' answers pass through here: the app's are written from this handler.
+        let ends = if case .end = unwrapOutboundIn(data) { true } else { false }
+        context.write(data, promise: promise)
+        if ends && controllerAnswering {
+            controllerAnswering = false
+            // When shutting down, the control routes close the connection after this answer themselves.
+            answered()
         }
     }
 
     func read(context: ChannelHandlerContext) {
-        if exchange != nil, !passingOn {
+        if !waiting.isEmpty {
+            // Pipelined requests are read no further than the first that has to wait.
+            readPending = true
+            return
+        }
+        if exchange != nil {
             switch link {
             case .open(let app, _) where !app.isWritable:
                 readPending = true
@@ -136,8 +225,13 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        if exchange != nil, case .open(let app, _) = link { app.flush() }
+        flushApp()
         context.fireChannelReadComplete()
+    }
+
+    /// Sends what was written to the app's connection: the parts of a request go out together.
+    private func flushApp() {
+        if exchange != nil, case .open(let app, _) = link { app.flush() }
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
@@ -149,13 +243,37 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         if case .open(let app, _) = link { app.close(promise: nil) }
         link = .closed
         exchange = nil
+        closing = true
+        waiting.removeAll()
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        guard exchange != nil else { return context.fireErrorCaught(error) }
-        // The client's bytes stopped making sense in the middle of a proxied request.
-        context.close(promise: nil)
+        switch receiving {
+        case .app:
+            // The client's bytes stopped making sense in the middle of a proxied request.
+            closeNow()
+        case .controller:
+            context.fireErrorCaught(error)
+        case nil where error is HTTPParserError && (answering || !waiting.isEmpty):
+            waiting.append(.error(error))
+        case nil:
+            context.fireErrorCaught(error)
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        switch event {
+        case ChannelEvent.inputClosed where answering || receiving != nil || !waiting.isEmpty:
+            waiting.append(.inputClosed)
+        case is ChannelShouldQuiesceEvent:
+            quiescing = true
+            waiting.removeAll()
+            // The control routes close an idle connection, or one whose answer is theirs, when that ends.
+            if exchange == nil && receiving != .app { context.fireUserInboundEventTriggered(event) }
+        default:
+            context.fireUserInboundEventTriggered(event)
+        }
     }
 
     // MARK: Called by the app's side
@@ -195,7 +313,9 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             }
             closeAppAfterAnswer = false
             let written = context.writeAndFlush(wrapOutboundOut(.end(trailers)))
-            if !exchange.keepAlive || !exchange.requestEnded {
+            if exchange.keepAlive && exchange.requestEnded && !quiescing {
+                answered()
+            } else {
                 closeClient(after: written, requestEnded: exchange.requestEnded, context: context)
             }
         }
@@ -219,7 +339,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         if exchange.responseStarted {
             // Half an answer cannot be repaired: the client learns of it by its connection closing.
             self.exchange = nil
-            context?.close(promise: nil)
+            closeNow()
         } else if exchange.resendable && !exchange.resent && exchange.deadline > .now() {
             // Most likely the app closed a kept-alive connection (it is stopping, or timed the connection
             // out) as the request went out. An idempotent request goes again, once, on a new connection.
@@ -344,25 +464,25 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     /// Answers the request in progress with an error that says why.
     private func fail(_ status: HTTPResponseStatus, _ message: String) {
-        guard let context, let exchange, !exchange.responseStarted else {
-            context?.close(promise: nil)
-            return
-        }
+        guard let context, let exchange, !exchange.responseStarted else { return closeNow() }
         self.exchange = nil
         let body = ReverseProxy.failureBody(message)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         headers.add(name: "content-length", value: String(body.readableBytes))
         // The rest of an unfinished request would be taken for the next one: the connection ends here.
-        let keepAlive = exchange.keepAlive && exchange.requestEnded
+        let keepAlive = exchange.keepAlive && exchange.requestEnded && !quiescing
         if !keepAlive { headers.add(name: "connection", value: "close") }
         context.write(
             wrapOutboundOut(.head(HTTPResponseHead(version: exchange.clientVersion, status: status, headers: headers))),
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         let written = context.writeAndFlush(wrapOutboundOut(.end(nil)))
-        if !keepAlive { closeClient(after: written, requestEnded: exchange.requestEnded, context: context) }
-        resumeReading()
+        if keepAlive {
+            answered()
+        } else {
+            closeClient(after: written, requestEnded: exchange.requestEnded, context: context)
+        }
     }
 
     /// Ends the client's connection once `written` (the answer's end) is out. A client still sending its
@@ -370,6 +490,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     /// it), so the rest of the request is read and dropped first, for at most ``lingerLimit``.
     private func closeClient(after written: EventLoopFuture<Void>, requestEnded: Bool, context: ChannelHandlerContext) {
         guard !requestEnded else {
+            closing = true
+            waiting.removeAll()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
@@ -385,13 +507,20 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         // An HTTP/1.0 client cannot take a chunked body: one without a length ends with the connection.
         let framed = head.headers.contains(name: "content-length") || exchange.head.method == .HEAD
             || [.noContent, .notModified].contains(app.status)
-        exchange.keepAlive = exchange.keepAlive && (exchange.clientIsModern || framed)
+        exchange.keepAlive = exchange.keepAlive && !quiescing && (exchange.clientIsModern || framed)
         if !exchange.keepAlive {
             head.headers.add(name: "connection", value: "close")
         } else if !exchange.clientIsModern {
             head.headers.add(name: "connection", value: "keep-alive")
         }
         return head
+    }
+
+    /// Ends the client's connection now; nothing more it sent is taken up.
+    private func closeNow() {
+        closing = true
+        waiting.removeAll()
+        context?.close(promise: nil)
     }
 
     private func closeApp() {

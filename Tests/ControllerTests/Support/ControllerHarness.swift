@@ -12,10 +12,10 @@ import Testing
 /// A running controller with a real Python backend on real sockets, and what tests need to talk to it.
 final class ControllerHarness: @unchecked Sendable {
     /// A small Python app: echoes what it receives (also chunked), says who it is, counts the SIGHUPs it
-    /// received (its "reloads", which keep its pid), and misbehaves on request: an answer with no length, or
-    /// none at all.
+    /// received (its "reloads", which keep its pid), takes a second to answer on request, and misbehaves on
+    /// request: an answer with no length, or none at all.
     static let backendScript = """
-        import base64, hashlib, http.server, json, os, signal, sys
+        import base64, hashlib, http.server, json, os, signal, sys, time
         reloads = 0
         def reload(number, frame):
             global reloads
@@ -36,6 +36,9 @@ final class ControllerHarness: @unchecked Sendable {
                     self.reply(json.dumps({"pid": os.getpid(), "reloads": reloads, "headers": dict(self.headers)}).encode())
                 elif self.path == "/close-without-answer":
                     self.close_connection = True
+                elif self.path == "/slow":
+                    time.sleep(1)
+                    self.reply(b"slow but sure\\n", "text/plain")
                 elif self.path == "/unframed":
                     self.send_response(200)
                     self.send_header("Connection", "close")
@@ -204,6 +207,11 @@ final class ControllerHarness: @unchecked Sendable {
             if (status["backend"] as? [String: Any])?["state"] as? String != "running" { return }
             try await Task.sleep(for: .milliseconds(10))
         }
+    }
+
+    /// Starts the controller's graceful shutdown, as SIGTERM does, and returns without waiting for it.
+    func beginShutdown() async {
+        await group.triggerGracefulShutdown()
     }
 
     func json(_ bytes: [UInt8]) throws -> [String: Any] {

@@ -18,7 +18,8 @@ struct RawConnection {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(
+                        wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
                 }
             }
         // A test that waits for bytes that never come fails instead of hanging: the connection is closed
@@ -41,6 +42,11 @@ struct RawConnection {
 
     func write(_ bytes: [UInt8]) async throws {
         try await outbound.write(ByteBuffer(bytes: bytes))
+    }
+
+    /// Closes the sending side only (a TCP half-close): the peer reads the end of the input, and can answer.
+    func finishWriting() {
+        outbound.finish()
     }
 
     /// Reads exactly `count` bytes.
