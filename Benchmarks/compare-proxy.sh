@@ -1,22 +1,29 @@
 #!/usr/bin/env bash
 # The controller's reverse proxy against the app it fronts, measured in the same run: wrk on loopback,
 # directly to the backend, through nginx as a reverse proxy (the reference: what a mature proxy costs on
-# the same cores), and through cf-fastpush-controller, alternating, medians of N runs. Two backends:
+# the same cores), and through cf-fastpush-controller, alternating, medians of N runs. Three backends:
 #   nginx   answering a constant from memory: the worst case for any proxy, whose own cost then dominates;
+#   node    a Node.js http server answering a constant: a fast app server of the kind dev stacks run
+#           (skipped when node is not installed);
 #   python  the controller's default backend (python3 -m http.server serving a small file), as a dev app;
 #           with 4 connections, as its listen backlog is 5 (more would measure SYN retransmissions).
 # Prints requests/s and p99 latency, the ratios to direct and to the reference proxy, the controller's
 # peak RSS, and the targets (at least 0.8x the direct throughput, under 1 ms added p99).
 #
+# It also prints the CPU time each request costs: the whole machine's, and the proxy's own (its processes'
+# user and system time over the run). With every core busy, throughput through a proxy is at most
+# direct x M / (M + P), M being the machine's CPU per request without the proxy and P the proxy's: that
+# bound, and the P a proxy may cost for 0.8x, are printed beside what nginx and the controller cost.
+#
 # usage: Benchmarks/compare-proxy.sh [--runs 3] [--seconds 10] [--connections 32] [--controller BIN]
-#                                   [--backends "nginx python"]
+#                                   [--backends "nginx node python"]
 set -euo pipefail
 
 runs=3
 seconds=10
 connections=32
 controller=""
-backends="nginx python"
+backends="nginx node python"
 while [ $# -gt 0 ]; do
     case "$1" in
         --runs) runs="$2"; shift 2 ;;
@@ -76,13 +83,34 @@ http {
 CONF
 }
 
-# measure URL CONNECTIONS: wrk's --latency output, as requests/s and the 99% line in milliseconds.
+# busy_ticks: the CPU time all cores spent outside idle since boot, in clock ticks.
+busy_ticks() {
+    awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9 }' /proc/stat
+}
+
+# process_ticks PID...: the user and system CPU time of the processes (all their threads), in clock ticks.
+process_ticks() {
+    local pid total=0
+    for pid in "$@"; do total=$((total + $(awk '{ print $14 + $15 }' "/proc/$pid/stat"))); done
+    echo "$total"
+}
+
+# measure URL CONNECTIONS PID...: wrk's --latency output as requests/s and the 99% line in milliseconds,
+# then the machine's and the processes' (the proxy's) CPU microseconds per request over the run.
 measure() {
-    wrk -t2 -c"$2" -d"${seconds}s" --latency "$1" | awk '
+    local url="$1" clients="$2" machine_before proxy_before output machine proxy
+    shift 2
+    machine_before="$(busy_ticks)"
+    proxy_before="$(process_ticks "$@")"
+    output="$(wrk -t2 -c"$clients" -d"${seconds}s" --latency "$url")"
+    machine=$(($(busy_ticks) - machine_before))
+    proxy=$(($(process_ticks "$@") - proxy_before))
+    echo "$output" | awk -v machine="$machine" -v proxy="$proxy" -v tick="$(getconf CLK_TCK)" '
+        /requests in/ { requests = $1 }
         /Requests\/sec/ { rps = $2 }
         $1 == "99%" { v = $2; unit = v; gsub(/[0-9.]/, "", unit); gsub(/[a-z]/, "", v);
                       ms = (unit == "us") ? v / 1000 : (unit == "s") ? v * 1000 : v }
-        END { printf "%s %s\n", rps, ms }'
+        END { printf "%s %s %.2f %.2f\n", rps, ms, machine * 1e6 / tick / requests, proxy * 1e6 / tick / requests }'
 }
 
 wait_for() {
@@ -110,12 +138,21 @@ for backend in $backends; do
                 "server { listen 127.0.0.1:$backend_port; location / { return 200 \"hello from the app\n\"; } }"
             command="exec $nginx_bin -c $work/$backend-backend/nginx.conf -g 'daemon off;'"
             ;;
+        node)
+            if ! command -v node >/dev/null; then
+                echo "$backend backend: skipped, node is not installed" >&2
+                continue
+            fi
+            printf '%s\n' 'require("http").createServer((request, response) => response.end("hello from the app\n"))' \
+                '    .listen(process.env.PORT, "127.0.0.1")' > "$app/server.js"
+            command='exec node server.js'
+            ;;
         python)
             printf 'hello from the app\n' > "$app/index.html"
             command='exec python3 -m http.server "$PORT" --bind 127.0.0.1'
             clients=4
             ;;
-        *) die "unknown backend $backend (nginx or python)" ;;
+        *) die "unknown backend $backend (nginx, node or python)" ;;
     esac
     # The reference proxy gets as many workers as the controller has event loops (one per core).
     nginx_conf "$work/$backend-reference" "$cores" \
@@ -135,14 +172,18 @@ for backend in $backends; do
     for port in "$backend_port" "$reference_port" "$front_port"; do
         wrk -t2 -c"$clients" -d2s "http://127.0.0.1:$port/" >/dev/null
     done
+    # The reference proxy works in its worker processes; the controller in its own process (the backend is
+    # a process of its own).
+    reference_workers=()
+    mapfile -t reference_workers < <(pgrep -P "$reference_pid")
     for run in $(seq 1 "$runs"); do
         echo "$backend backend: run $run of $runs" >&2
         echo "$backend direct $(measure "http://127.0.0.1:$backend_port/" "$clients")" >> "$work/results"
-        echo "$backend reference $(measure "http://127.0.0.1:$reference_port/" "$clients")" >> "$work/results"
-        echo "$backend controller $(measure "http://127.0.0.1:$front_port/" "$clients")" >> "$work/results"
+        echo "$backend reference $(measure "http://127.0.0.1:$reference_port/" "$clients" "${reference_workers[@]}")" >> "$work/results"
+        echo "$backend controller $(measure "http://127.0.0.1:$front_port/" "$clients" "$controller_pid")" >> "$work/results"
     done
-    echo "$backend rss $(awk '/VmHWM/ { print $2 }' "/proc/$controller_pid/status") 0" >> "$work/results"
-    echo "$backend connections $clients 0" >> "$work/results"
+    echo "$backend rss $(awk '/VmHWM/ { print $2 }' "/proc/$controller_pid/status") 0 0 0" >> "$work/results"
+    echo "$backend connections $clients 0 0 0" >> "$work/results"
     stop_servers
 done
 
@@ -150,28 +191,38 @@ python3 - "$work/results" "$connections" "$seconds" "$cores" <<'PY'
 import statistics, sys
 rows = {}
 for line in open(sys.argv[1]):
-    backend, target, rps, ms = line.split()
-    rows.setdefault((backend, target), []).append((float(rps), float(ms)))
+    backend, target, *values = line.split()
+    rows.setdefault((backend, target), []).append([float(v) for v in values])
 backends = list(dict.fromkeys(key[0] for key in rows))
 runs = len(rows[(backends[0], "direct")])
 print(f"\nreverse proxy on loopback: wrk -t2 -d{sys.argv[3]}s, medians of {runs} runs; "
       f"{sys.argv[4]} cores shared by wrk, the backend and the proxy")
-labels = {"nginx": "nginx answering a constant", "python": "python3 -m http.server (the default backend)"}
+labels = {"nginx": "nginx answering a constant", "node": "a Node.js http server answering a constant",
+          "python": "python3 -m http.server (the default backend)"}
 for backend in backends:
-    median = {t: (statistics.median(r for r, _ in rows[(backend, t)]), statistics.median(m for _, m in rows[(backend, t)]))
+    median = {t: [statistics.median(run[i] for run in rows[(backend, t)]) for i in range(4)]
               for t in ("direct", "reference", "controller")}
     rss = rows[(backend, "rss")][0][0] / 1024
     print(f"\nbackend: {labels.get(backend, backend)}, {rows[(backend, 'connections')][0][0]:.0f} connections")
-    print(f"{'':32}{'requests/s':>12}{'p99 ms':>10}{'vs direct':>11}")
+    print(f"{'':32}{'requests/s':>12}{'p99 ms':>10}{'vs direct':>11}{'CPU us/request':>16}{'proxy CPU us':>14}")
     for target, name in (("direct", "direct to the app"), ("reference", "through nginx (reference proxy)"),
                          ("controller", "through the controller")):
-        rps, p99 = median[target]
-        print(f"{name:32}{rps:>12,.0f}{p99:>10.2f}{rps / median['direct'][0]:>10.2f}x")
+        rps, p99, machine, proxy = median[target]
+        proxy_text = "" if target == "direct" else f"{proxy:.1f}"
+        print(f"{name:32}{rps:>12,.0f}{p99:>10.2f}{rps / median['direct'][0]:>10.2f}x{machine:>16.1f}{proxy_text:>14}")
     ratio = median["controller"][0] / median["direct"][0]
     against_reference = median["controller"][0] / median["reference"][0]
     added = median["controller"][1] - median["direct"][1]
     print(f"controller: {ratio:.2f}x direct, {against_reference:.2f}x the reference proxy; p99 added {added:.2f} ms; "
           f"peak RSS {rss:.1f} MiB")
+    # With every core busy, a proxy costing P us of CPU per request on top of the M the app and wrk cost
+    # gets at most M / (M + P) of the direct throughput; 0.8x needs P <= M / 4.
+    machine = median["direct"][2]
+    reference_cpu, controller_cpu = median["reference"][3], median["controller"][3]
+    print(f"CPU per request: the app and wrk {machine:.1f} us, so 0.8x allows a proxy {machine / 4:.1f} us; "
+          f"nginx {reference_cpu:.1f} us (at most {machine / (machine + reference_cpu):.2f}x), "
+          f"the controller {controller_cpu:.1f} us (at most {machine / (machine + controller_cpu):.2f}x; "
+          f"{controller_cpu / reference_cpu:.2f}x nginx's)")
     print(f"  {'PASS' if ratio >= 0.8 else 'MISS'}  throughput >= 0.8x direct: {ratio:.2f}x")
     print(f"  {'PASS' if added < 1.0 else 'MISS'}  added p99 < 1 ms: {added:.2f} ms")
 PY

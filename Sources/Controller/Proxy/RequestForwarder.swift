@@ -96,6 +96,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     private var waiting = CircularBuffer<Waiting>()
     /// Taking up what waited is in progress.
     private var draining = false
+    /// The control routes were given something since their last read-complete: they take it up at the next.
+    private var controllerHasReads = false
     /// The server is shutting down: the connection ends after the answer in progress.
     private var quiescing = false
     /// A read the HTTP side asked for while the app could take no more.
@@ -140,14 +142,14 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             if FrontDoorChannel.isControlPath(head.uri, basePath: basePath) {
                 receiving = .controller
                 controllerAnswering = true
-                context.fireChannelRead(wrapInboundOut(part))
+                passOn(part, context: context)
             } else {
                 receiving = .app
                 begin(head, context: context)
             }
         case .body(let bytes):
             switch receiving {
-            case .controller: context.fireChannelRead(wrapInboundOut(part))
+            case .controller: passOn(part, context: context)
             case .app: send(.body(.byteBuffer(bytes)))
             case nil: break
             }
@@ -156,7 +158,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             receiving = nil
             switch destination {
             case .controller:
-                context.fireChannelRead(wrapInboundOut(part))
+                passOn(part, context: context)
             case .app where exchange == nil:
                 // The end of a request answered early: the connection was only kept open to read it.
                 if lingering { closeNow() }
@@ -166,6 +168,21 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             case nil:
                 break
             }
+        }
+    }
+
+    private func passOn(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
+        controllerHasReads = true
+        context.fireChannelRead(wrapInboundOut(part))
+    }
+
+    /// Ends a read for both sides: what went to the app goes out together, and the control routes take up
+    /// what they were given. A read that was all for the app costs the control routes nothing.
+    private func readComplete(context: ChannelHandlerContext) {
+        if exchange != nil, case .open(let app, _) = link { app.flush() }
+        if controllerHasReads {
+            controllerHasReads = false
+            context.fireChannelReadComplete()
         }
     }
 
@@ -184,11 +201,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             }
         }
-        if took {
-            // As at the end of a read: what went to the app goes out, and the control routes take up theirs.
-            flushApp()
-            context.fireChannelReadComplete()
-        }
+        if took { readComplete(context: context) }
         if waiting.isEmpty { resumeReading() }
     }
 
@@ -225,13 +238,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        flushApp()
-        context.fireChannelReadComplete()
-    }
-
-    /// Sends what was written to the app's connection: the parts of a request go out together.
-    private func flushApp() {
-        if exchange != nil, case .open(let app, _) = link { app.flush() }
+        readComplete(context: context)
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {

@@ -24,11 +24,19 @@ struct ReverseProxy: Sendable {
     let waitForBackend: @Sendable (Duration) async -> BackendReadiness
 
     /// Opens a connection to the app on `loop`: the client connection's own, so that both sides of the
-    /// proxied connection call each other directly.
+    /// proxied connection call each other directly. The address is given, not a host name: nothing is
+    /// resolved, which matters for apps that close their connection after every answer (HTTP/1.0 servers
+    /// such as the default backend), where every request opens a connection.
     func connectToBackend(on loop: any EventLoop) -> EventLoopFuture<any Channel> {
-        ClientBootstrap(group: loop)
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(ipAddress: "127.0.0.1", port: backendPort)
+        } catch {
+            return loop.makeFailedFuture(error)
+        }
+        return ClientBootstrap(group: loop)
             .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connect(host: "127.0.0.1", port: backendPort)
+            .connect(to: address)
     }
 
     /// Waits (at most `limit`, off the event loop) for the backend to accept connections, then calls `then`
@@ -64,10 +72,20 @@ struct ReverseProxy: Sendable {
     /// Removes the fields that describe one connection: the hop-by-hop ones and those the Connection
     /// field names.
     static func removeHopByHopFields(from headers: inout HTTPHeaders) {
-        for name in headers[canonicalForm: "connection"] where headers.contains(name: String(name)) {
-            headers.remove(name: String(name))
-        }
-        for name in hopByHop where headers.contains(name: name) { headers.remove(name: name) }
+        // Most messages have none: one pass that changes nothing finds that out.
+        guard headers.contains(where: { field in hopByHop.contains { sameFieldName(field.name, $0) } }) else { return }
+        let named = headers[canonicalForm: "connection"]
+        headers = HTTPHeaders(headers.compactMap { field in
+            let dropped = hopByHop.contains { sameFieldName(field.name, $0) }
+                || named.contains { sameFieldName(field.name, $0) }
+            return dropped ? nil : (field.name, field.value)
+        })
+    }
+
+    /// Field names are the same without regard to ASCII case (RFC 9110 §5.1).
+    static func sameFieldName(_ name: some StringProtocol, _ other: some StringProtocol) -> Bool {
+        func lower(_ byte: UInt8) -> UInt8 { (65...90).contains(byte) ? byte | 0x20 : byte }
+        return name.utf8.count == other.utf8.count && zip(name.utf8, other.utf8).allSatisfy { lower($0) == lower($1) }
     }
 
     /// Adds the client's address to X-Forwarded-For and sets X-Forwarded-Proto and -Host unless a proxy in
