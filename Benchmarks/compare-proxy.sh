@@ -11,9 +11,9 @@
 # peak RSS, and the targets (at least 0.8x the direct throughput, under 1 ms added p99).
 #
 # It also prints the CPU time each request costs: the whole machine's, and the proxy's own (its processes'
-# user and system time over the run). With every core busy, throughput through a proxy is at most
-# direct x M / (M + P), M being the machine's CPU per request without the proxy and P the proxy's: that
-# bound, and the P a proxy may cost for 0.8x, are printed beside what nginx and the controller cost.
+# user and system time over the run). N cores serve at most N / (M + P) requests per microsecond through a
+# proxy, M being the machine's CPU per request without the proxy and P the proxy's: that bound, and the P
+# a proxy may cost for 0.8x the direct rate, are printed beside what nginx and the controller cost.
 #
 # usage: Benchmarks/compare-proxy.sh [--runs 3] [--seconds 10] [--connections 32] [--controller BIN]
 #                                   [--backends "nginx node python"]
@@ -215,14 +215,17 @@ for backend in backends:
     added = median["controller"][1] - median["direct"][1]
     print(f"controller: {ratio:.2f}x direct, {against_reference:.2f}x the reference proxy; p99 added {added:.2f} ms; "
           f"peak RSS {rss:.1f} MiB")
-    # With every core busy, a proxy costing P us of CPU per request on top of the M the app and wrk cost
-    # gets at most M / (M + P) of the direct throughput; 0.8x needs P <= M / 4.
-    machine = median["direct"][2]
+    # N cores give at most N s of CPU per second: a proxy costing P us of CPU per request on top of the M the
+    # app and wrk cost allows at most N / (M + P) requests per us, and 0.8x the direct rate needs P below
+    # N / (0.8 x direct) - M.
+    cores = float(sys.argv[4])
+    direct_rps, machine = median["direct"][0], median["direct"][2]
+    bound = lambda proxy: min(1.0, cores * 1e6 / (machine + proxy) / direct_rps)
+    allowed = cores * 1e6 / (0.8 * direct_rps) - machine
     reference_cpu, controller_cpu = median["reference"][3], median["controller"][3]
-    print(f"CPU per request: the app and wrk {machine:.1f} us, so 0.8x allows a proxy {machine / 4:.1f} us; "
-          f"nginx {reference_cpu:.1f} us (at most {machine / (machine + reference_cpu):.2f}x), "
-          f"the controller {controller_cpu:.1f} us (at most {machine / (machine + controller_cpu):.2f}x; "
-          f"{controller_cpu / reference_cpu:.2f}x nginx's)")
+    print(f"CPU per request: the app and wrk {machine:.1f} us, so 0.8x allows a proxy {allowed:.1f} us; "
+          f"nginx costs {reference_cpu:.1f} us (at most {bound(reference_cpu):.2f}x), the controller "
+          f"{controller_cpu:.1f} us (at most {bound(controller_cpu):.2f}x; {controller_cpu / reference_cpu:.2f}x nginx's)")
     print(f"  {'PASS' if ratio >= 0.8 else 'MISS'}  throughput >= 0.8x direct: {ratio:.2f}x")
     print(f"  {'PASS' if added < 1.0 else 'MISS'}  added p99 < 1 ms: {added:.2f} ms")
 PY

@@ -504,6 +504,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         }
         lingering = true
         context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerLimit) { context.close(promise: nil) }
+        resumeReading()
     }
 
     /// The head for the client: the app's, without the app connection's own fields, and framed so the
