@@ -222,7 +222,11 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             readPending = true
             return
         }
-        if exchange != nil {
+        // Body parts wait for the app's connection, and for room in it, in the client's socket. Once the
+        // request has arrived, reading on costs nothing: what comes next waits with the pipelined requests.
+        // That keeps the client's read interest as it is while a connection to the app opens, which
+        // apps that close after every answer have each request do.
+        if exchange != nil, receiving == .app {
             switch link {
             case .open(let app, _) where !app.isWritable:
                 readPending = true
