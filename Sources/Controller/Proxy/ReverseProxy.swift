@@ -83,7 +83,7 @@ struct ReverseProxy: Sendable {
     }
 
     /// Field names are the same without regard to ASCII case (RFC 9110 §5.1).
-    static func sameFieldName(_ name: some StringProtocol, _ other: some StringProtocol) -> Bool {
+    private static func sameFieldName(_ name: some StringProtocol, _ other: some StringProtocol) -> Bool {
         func lower(_ byte: UInt8) -> UInt8 { (65...90).contains(byte) ? byte | 0x20 : byte }
         return name.utf8.count == other.utf8.count && zip(name.utf8, other.utf8).allSatisfy { lower($0) == lower($1) }
     }
