@@ -222,10 +222,10 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             readPending = true
             return
         }
-        // Body parts wait for the app's connection, and for room in it, in the client's socket. Once the
+        // Body parts wait in the client's socket for the app's connection, and for room in it. Once the
         // request has arrived, reading on costs nothing: what comes next waits with the pipelined requests.
-        // That keeps the client's read interest as it is while a connection to the app opens, which
-        // apps that close after every answer have each request do.
+        // So the client's read interest stays as it is while a connection to the app opens, as one does
+        // for every request to an app that closes after each answer.
         if exchange != nil, receiving == .app {
             switch link {
             case .open(let app, _) where !app.isWritable:
