@@ -58,9 +58,10 @@ import Testing
                     try await busy.write(Self.bytes("GET /slow HTTP/1.1\r\nHost: app.example\r\n\r\n"))
                     try await Task.sleep(for: .milliseconds(300))
                     await harness.beginShutdown()
+                    // The answer comes whole, then the connection ends. (It says `Connection: close` only if
+                    // the shutdown reached the connection before the app's head did: a matter of timing.)
                     let answer = try await busy.readResponse()
                     #expect(answer.head.hasPrefix("HTTP/1.1 200 "))
-                    #expect(answer.head.lowercased().contains("connection: close"))
                     #expect(answer.body == Self.bytes("slow but sure\n"))
                     #expect(try await busy.atEnd())
                 }
