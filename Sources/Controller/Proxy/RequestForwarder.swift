@@ -122,13 +122,16 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     // MARK: The client's side
 
-    /// An answer is pending: the client's next request waits for it.
+    /// An answer is pending.
     private var answering: Bool { exchange != nil || controllerAnswering }
+
+    /// The request in progress has arrived whole and its answer is pending: the next one waits for it.
+    private var nextRequestWaits: Bool { answering && receiving == nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard !closing else { return }
         let part = unwrapInboundIn(data)
-        if !waiting.isEmpty || (answering && receiving == nil) {
+        if !waiting.isEmpty || nextRequestWaits {
             waiting.append(.part(part))
         } else {
             take(part, context: context)
@@ -193,7 +196,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         draining = true
         defer { draining = false }
         var took = false
-        while !closing, !(answering && receiving == nil), let next = waiting.popFirst() {
+        while !closing, !nextRequestWaits, let next = waiting.popFirst() {
             took = true
             switch next {
             case .part(let part): take(part, context: context)
@@ -254,8 +257,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         if case .open(let app, _) = link { app.close(promise: nil) }
         link = .closed
         exchange = nil
-        closing = true
-        waiting.removeAll()
+        stopTakingInput()
         context.fireChannelInactive()
     }
 
@@ -266,7 +268,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             closeNow()
         case .controller:
             context.fireErrorCaught(error)
-        case nil where error is HTTPParserError && (answering || !waiting.isEmpty):
+        case nil where error is HTTPParserError && (nextRequestWaits || !waiting.isEmpty):
             waiting.append(.error(error))
         case nil:
             context.fireErrorCaught(error)
@@ -501,8 +503,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     /// it), so the rest of the request is read and dropped first, for at most ``lingerLimit``.
     private func closeClient(after written: EventLoopFuture<Void>, requestEnded: Bool, context: ChannelHandlerContext) {
         guard !requestEnded else {
-            closing = true
-            waiting.removeAll()
+            stopTakingInput()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
@@ -528,11 +529,16 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         return head
     }
 
-    /// Ends the client's connection now; nothing more it sent is taken up.
+    /// Ends the client's connection now.
     private func closeNow() {
+        stopTakingInput()
+        context?.close(promise: nil)
+    }
+
+    /// The client's connection is ending: nothing more it sent, or sent ahead, is taken up.
+    private func stopTakingInput() {
         closing = true
         waiting.removeAll()
-        context?.close(promise: nil)
     }
 
     private func closeApp() {

@@ -72,12 +72,12 @@ struct ReverseProxy: Sendable {
     /// Removes the fields that describe one connection: the hop-by-hop ones and those the Connection
     /// field names.
     static func removeHopByHopFields(from headers: inout HTTPHeaders) {
+        func isHopByHop(_ name: String) -> Bool { hopByHop.contains { sameFieldName(name, $0) } }
         // Most messages have none: one pass that changes nothing finds that out.
-        guard headers.contains(where: { field in hopByHop.contains { sameFieldName(field.name, $0) } }) else { return }
+        guard headers.contains(where: { isHopByHop($0.name) }) else { return }
         let named = headers[canonicalForm: "connection"]
         headers = HTTPHeaders(headers.compactMap { field in
-            let dropped = hopByHop.contains { sameFieldName(field.name, $0) }
-                || named.contains { sameFieldName(field.name, $0) }
+            let dropped = isHopByHop(field.name) || named.contains { sameFieldName(field.name, $0) }
             return dropped ? nil : (field.name, field.value)
         })
     }
