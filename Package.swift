@@ -60,7 +60,8 @@ let package = Package(
             swiftSettings: strictness
         ),
         .target(name: "TestSupport", path: "Tests/Support", exclude: ["GoPeer"], swiftSettings: strictness),
-        .testTarget(name: "GobRPCTests", dependencies: ["GobRPC", "TestSupport"], swiftSettings: strictness),
+        .testTarget(
+            name: "GobRPCTests", dependencies: ["GobRPC", "TestSupport"], exclude: ["Vectors"], swiftSettings: strictness),
         .testTarget(
             name: "PluginTests",
             dependencies: [

@@ -12,7 +12,7 @@ import Testing
             result.append((connection.name + " C2S", connection.clientToServer))
             result.append((connection.name + " S2C", connection.serverToClient))
         }
-        for name in try ProtocolVectors.annotatedNames() { result.append((name, try ProtocolVectors.annotated(name))) }
+        for name in try ProtocolVectors.messageNames() { result.append((name, try ProtocolVectors.message(name))) }
         return result.filter { !$0.1.isEmpty }
     }
 

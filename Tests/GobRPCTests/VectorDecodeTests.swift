@@ -73,23 +73,23 @@ import Testing
     }
 
     @Test func everyAnnotatedVectorDecodesFully() throws {
-        let names = try ProtocolVectors.annotatedNames()
+        let names = try ProtocolVectors.messageNames()
         #expect(names.count == 10)
         for name in names {
             var decoder = GobDecoder()
-            let messages = try decoder.decodeAll(try ProtocolVectors.annotated(name))
+            let messages = try decoder.decodeAll(try ProtocolVectors.message(name))
             #expect(!messages.isEmpty, "\(name)")
         }
     }
 
     @Test func pluginMetadataFromInstall() throws {
         let expected = ProtocolVectors.installedMetadata
-        let annotated = try decodeRPC(try ProtocolVectors.annotated("setpluginmetadata_c2s.annotated.txt"), request: true)
-        #expect(annotated.count == 1)
-        #expect(annotated[0].header.method == "CliRpcCmd.SetPluginMetadata")
-        #expect(try PluginMetadata(gobValue: annotated[0].body.value) == expected)
+        let decoded = try decodeRPC(try ProtocolVectors.message("setpluginmetadata_c2s"), request: true)
+        #expect(decoded.count == 1)
+        #expect(decoded[0].header.method == "CliRpcCmd.SetPluginMetadata")
+        #expect(try PluginMetadata(gobValue: decoded[0].body.value) == expected)
 
-        let install = try ProtocolVectors.connection(ProtocolVectors.root.appendingPathComponent("18607-conn02.txt"))
+        let install = try ProtocolVectors.connection(ProtocolVectors.captured.appendingPathComponent("18607-conn02.txt"))
         let captured = try decodeRPC(install.clientToServer, request: true)
         let metadata = try PluginMetadata(gobValue: captured[0].body.value)
         #expect(metadata == expected)
@@ -99,7 +99,7 @@ import Testing
 
     @Test func typeDefinitionsAreKeptPerStream() throws {
         var decoder = GobDecoder()
-        _ = try decoder.decodeAll(try ProtocolVectors.annotated("setpluginmetadata_c2s.annotated.txt"))
+        _ = try decoder.decodeAll(try ProtocolVectors.message("setpluginmetadata_c2s"))
         #expect(decoder.types[65] == .structure(name: "Request", fields: [.init(name: "ServiceMethod", id: 6), .init(name: "Seq", id: 3)]))
         #expect(decoder.types[71] == .slice(name: "[]plugin.Command", elem: 68))
         #expect(decoder.types[70] == .map(name: "map[string]string", key: 6, elem: 6))
@@ -109,7 +109,7 @@ import Testing
 
     @Test func getAppFromSyntheticCapture() throws {
         for bytes in [
-            try ProtocolVectors.annotated("getapp_ok_s2c_synthetic.annotated.txt"),
+            try ProtocolVectors.message("getapp_ok_s2c_synthetic"),
             try ProtocolVectors.connection(ProtocolVectors.synthetic.appendingPathComponent("conn05.txt")).serverToClient,
         ] {
             let replies = try decodeRPC(bytes, request: false)
@@ -140,7 +140,7 @@ import Testing
 
     @Test func timeInGetAppIsVersion1UTC() throws {
         var decoder = GobDecoder()
-        let messages = try decoder.decodeAll(try ProtocolVectors.annotated("getapp_ok_s2c_synthetic.annotated.txt"))
+        let messages = try decoder.decodeAll(try ProtocolVectors.message("getapp_ok_s2c_synthetic"))
         guard case .structure(let fields) = messages[1].value, case .encoded(let bytes)? = fields["PackageUpdatedAt"] else {
             Issue.record("PackageUpdatedAt missing")
             return
@@ -155,12 +155,12 @@ import Testing
 
     @Test func rpcErrorsFromRealCF() throws {
         let message = "No API endpoint set. Use 'cf login' or 'cf api' to target an endpoint."
-        let getApp = try decodeRPC(try ProtocolVectors.annotated("getapp_error_s2c.annotated.txt"), request: false)
+        let getApp = try decodeRPC(try ProtocolVectors.message("getapp_error_s2c"), request: false)
         guard case .response(let header) = getApp[0].header else { Issue.record("not a response"); return }
         #expect(header.error == message)
         #expect(getApp[0].body.value == .structure([:]))
 
-        let command = try decodeRPC(try ProtocolVectors.annotated("clicommand_apps_error_s2c.annotated.txt"), request: false)
+        let command = try decodeRPC(try ProtocolVectors.message("clicommand_apps_error_s2c"), request: false)
         #expect(command.map(\.header.method) == [
             "CliRpcCmd.DisableTerminalOutput", "CliRpcCmd.CallCoreCommand", "CliRpcCmd.GetOutputAndReset",
         ])
@@ -170,22 +170,22 @@ import Testing
     }
 
     @Test func requestsFromAnnotations() throws {
-        let minVersion = try decodeRPC(try ProtocolVectors.annotated("isminversion_c2s.annotated.txt"), request: true)
+        let minVersion = try decodeRPC(try ProtocolVectors.message("isminversion_c2s"), request: true)
         #expect(minVersion[0].header.method == "CliRpcCmd.IsMinCliVersion")
         #expect(minVersion[0].body.value == .string("6.7.0"))
         #expect(minVersion[0].body.typeID == 6)
 
-        let command = try decodeRPC(try ProtocolVectors.annotated("clicommand_apps_c2s.annotated.txt"), request: true)
+        let command = try decodeRPC(try ProtocolVectors.message("clicommand_apps_c2s"), request: true)
         #expect(command.map(\.body.value) == [.bool(true), .list([.string("apps")]), .bool(true)])
         #expect(command.map(\.header.seq) == [0, 1, 2])
 
         var decoder = GobDecoder()
-        let strings = try decoder.decodeAll(try ProtocolVectors.annotated("strings_standalone.annotated.txt"))
+        let strings = try decoder.decodeAll(try ProtocolVectors.message("strings_standalone"))
         #expect(try [String](gobValue: strings[0].value) == ["fast-push", "my-app"])
     }
 
     @Test func organizationAndSpace() throws {
-        let real = try decodeRPC(try ProtocolVectors.annotated("getcurrentorg_s2c.annotated.txt"), request: false)
+        let real = try decodeRPC(try ProtocolVectors.message("getcurrentorg_s2c"), request: false)
         #expect(try Organization(gobValue: real[0].body.value) == Organization())
 
         let org = try decodeRPC(

@@ -87,19 +87,19 @@ import Testing
         #expect(checked == 46)
     }
 
-    @Test func annotatedRequestsAreReproduced() throws {
+    @Test func capturedExchangesAreReproduced() throws {
         let pairs = [
-            ("setpluginmetadata_c2s.annotated.txt", "setpluginmetadata_s2c.annotated.txt", ["true"]),
-            ("isminversion_c2s.annotated.txt", "isminversion_s2c.annotated.txt", ["true"]),
+            ("setpluginmetadata_c2s", "setpluginmetadata_s2c", ["true"]),
+            ("isminversion_c2s", "isminversion_s2c", ["true"]),
             (
-                "clicommand_apps_c2s.annotated.txt", "clicommand_apps_error_s2c.annotated.txt",
+                "clicommand_apps_c2s", "clicommand_apps_error_s2c",
                 ["true", "error: No API endpoint set. Use 'cf login' or 'cf api' to target an endpoint.", "[\"\"]"]
             ),
         ]
         for (request, response, expected) in pairs {
-            let c2s = try ProtocolVectors.annotated(request)
+            let c2s = try ProtocolVectors.message(request)
             let (sent, results) = try replay(
-                clientToServer: c2s, serverToClient: try ProtocolVectors.annotated(response), registry: GobTypeRegistry())
+                clientToServer: c2s, serverToClient: try ProtocolVectors.message(response), registry: GobTypeRegistry())
             #expect(sent.hex == c2s.hex, "\(request)")
             #expect(results == expected, "\(request)")
         }
@@ -111,7 +111,7 @@ import Testing
         var bytes = try encoder.encode(
             RPCRequestHeader(serviceMethod: "CliRpcCmd.SetPluginMetadata", seq: 0).gobValue, as: RPCRequestHeader.gobType)
         bytes += try encoder.encode(metadata.gobValue, as: PluginMetadata.gobType)
-        #expect(bytes == (try ProtocolVectors.annotated("setpluginmetadata_c2s.annotated.txt")))
+        #expect(bytes == (try ProtocolVectors.message("setpluginmetadata_c2s")))
     }
 
     @Test func cliCommandMakesTheGoLibrarysThreeCalls() throws {

@@ -1,18 +1,20 @@
 import Foundation
 import GobRPC
 
-/// The captured cf plugin traffic in `shared/cf-plugin-protocol/vectors`, found relative to this
-/// source file: the repository is `X/main` and the shared material `X/shared`.
+/// The captured cf plugin traffic in `Tests/GobRPCTests/Vectors` (its README says what each file holds), found
+/// relative to this source file so the tests read nothing outside the package.
 enum ProtocolVectors {
     static let root: URL = URL(fileURLWithPath: #filePath)
         .deletingLastPathComponent()  // Support
         .deletingLastPathComponent()  // GobRPCTests
-        .deletingLastPathComponent()  // Tests
-        .deletingLastPathComponent()  // main
-        .deletingLastPathComponent()  // X
-        .appendingPathComponent("shared/cf-plugin-protocol/vectors")
+        .appendingPathComponent("Vectors")
 
+    /// Plugin runs under a real cf CLI: `PID-connNN.txt`, `PID-argv.txt`, `PID-exit.txt`.
+    static var captured: URL { root.appendingPathComponent("captured") }
+    /// One run against a Go `net/rpc` server with cf's types: `connNN.txt`.
     static var synthetic: URL { root.appendingPathComponent("synthetic") }
+    /// Single exchanges cut out of the captures: one length-prefixed gob message per line, in hex.
+    static var messages: URL { root.appendingPathComponent("messages") }
 
     /// The metadata the captured plugin sent to cf on install (`SetPluginMetadata` in the vectors).
     static let installedMetadata = PluginMetadata(
@@ -58,26 +60,22 @@ enum ProtocolVectors {
 
     /// The captured plugin runs: connection files grouped by their process prefix ("18653").
     static func processes() throws -> [String: [Connection]] {
-        let names = try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.contains("-conn") }
+        let names = try FileManager.default.contentsOfDirectory(atPath: captured.path).filter { $0.contains("-conn") }
         let prefixes = Set(names.map { String($0.split(separator: "-")[0]) })
         var result: [String: [Connection]] = [:]
-        for prefix in prefixes { result[prefix] = try connections(in: root, prefix: prefix + "-") }
+        for prefix in prefixes { result[prefix] = try connections(in: captured, prefix: prefix + "-") }
         return result
     }
 
-    /// The bytes of an annotated vector: the hex before each line's `;`.
-    static func annotated(_ name: String) throws -> [UInt8] {
-        let text = try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8)
-        var hex = ""
-        for line in text.split(separator: "\n") {
-            let code = line.split(separator: ";", maxSplits: 1, omittingEmptySubsequences: false)[0]
-            hex += code.filter { !$0.isWhitespace }
-        }
-        return try bytes(hex: hex)
+    /// The bytes of one exchange in `messages/` (`name` without its `.hex`): its lines' hex, concatenated.
+    static func message(_ name: String) throws -> [UInt8] {
+        let text = try String(contentsOf: messages.appendingPathComponent(name + ".hex"), encoding: .utf8)
+        return try bytes(hex: text.filter { !$0.isWhitespace })
     }
 
-    static func annotatedNames() throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: root.path).filter { $0.hasSuffix(".annotated.txt") }.sorted()
+    static func messageNames() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: messages.path).filter { $0.hasSuffix(".hex") }
+            .map { String($0.dropLast(".hex".count)) }.sorted()
     }
 
     static func bytes(hex: String) throws -> [UInt8] {
