@@ -133,10 +133,15 @@ struct ControllerClient: Sendable {
         trace?.request(request, bodySize: body?.count ?? 0)
         let response: HTTPClientResponse
         do {
-            response = try await ControllerHTTPClient.shared.execute(request, timeout: .minutes(30))
+            response = try await ControllerHTTPClient.client(skippingCertificateValidation: endpoint.skipsCertificateValidation)
+                .execute(request, timeout: .minutes(30))
         } catch {
             throw ClientError(
-                "cannot reach the controller at \(endpoint.baseURL) (\(error)); check the URL, that the app is running, and that its start command is cf-fastpush-controller")
+                ConnectionFailure(error).message(
+                    reaching: "the app's controller", at: endpoint.baseURL,
+                    tlsHint: endpoint.skipsCertificateValidation
+                        ? nil : "if the route has a self-signed certificate, give --route with http:// or target the API with `cf api URL --skip-ssl-validation`")
+                    + "; check that the app is running with cf-fastpush-controller as its start command, or give its URL with --route")
         }
         let bytes: ByteBuffer
         do {
@@ -146,6 +151,7 @@ struct ControllerClient: Sendable {
         }
         let result = Response(status: Int(response.status.code), body: Array(buffer: bytes), headers: response.headers)
         trace?.response(result)
+        try checkInstance(result)
         return result
     }
 
@@ -171,9 +177,22 @@ struct ControllerClient: Sendable {
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
+    /// The controller names the instance it is (`X-Fastpush-Instance: GUID:INDEX`); an answer from another instance than
+    /// the one addressed (a router or route service that ignored `X-Cf-App-Instance`) must never count as that instance's.
+    private func checkInstance(_ response: Response) throws {
+        guard let wanted = endpoint.instance, let answered = response.headers[Self.instanceHeader].first,
+            answered.lowercased() != wanted.lowercased()
+        else { return }
+        let index = answered.split(separator: ":").last.map(String.init) ?? answered
+        throw ClientError(
+            "instance \(index) answered a request addressed to instance \(endpoint.instanceIndex ?? wanted): the route does not honour X-Cf-App-Instance (a route service in front of the app ignores it), so instances cannot be told apart through it; push without a route service, or to one instance's own URL with --route")
+    }
+
+    static let instanceHeader = "X-Fastpush-Instance"
+
     private func failure(_ response: Response, doing what: String) -> ClientError {
         if let routerError = response.headers["X-Cf-Routererror"].first {
-            let instance = endpoint.instance.map { "instance \($0.split(separator: ":").last ?? "")" } ?? "the app"
+            let instance = endpoint.instanceIndex.map { "instance \($0)" } ?? "the app"
             switch routerError {
             case "unknown_route":
                 return ClientError("the router knows no \(instance) (X-Cf-Routererror: unknown_route): check the instance number with `cf app`, or that the instance is running")
@@ -189,6 +208,8 @@ struct ControllerClient: Sendable {
         case 401, 403:
             return ClientError(
                 "the controller refused the credentials while \(what) (HTTP \(response.status))\(detail). \(endpoint.credentialsHint)")
+        case 421:
+            return ClientError("the request reached another instance than the one addressed while \(what)\(detail)")
         case 413:
             return ClientError("the push is too large for the controller (HTTP 413)\(detail)")
         case 502, 503, 504:

@@ -10,6 +10,8 @@ struct ControllerEndpoint: Sendable, Hashable {
     var bearer: String?
     /// `GUID:INDEX` for the router's `X-Cf-App-Instance`, to reach one instance.
     var instance: String?
+    /// Certificates are not checked (`cf api --skip-ssl-validation`).
+    var skipsCertificateValidation = false
     /// What to do when the controller refuses the credentials.
     var credentialsHint = "Pass the controller's token with --token or FASTPUSH_TOKEN"
 
@@ -35,6 +37,9 @@ struct ControllerEndpoint: Sendable, Hashable {
 
     /// The URL of `route` (such as `v2/manifest`) under the API's root.
     func url(_ route: String) -> String { baseURL + "/" + route }
+
+    /// The instance number of ``instance`` (`2` for `GUID:2`).
+    var instanceIndex: String? { instance.map { String($0.split(separator: ":").last ?? "") } }
 
     /// The headers that authenticate a request and pick the instance.
     var headers: [(String, String)] {

@@ -33,31 +33,33 @@ enum CFPlugin {
                 try? FileTree.removeRecursively(PushCache.root(environment: environment))
             case "fast-push":
                 let command = try CFPushCommand.parse(rest)
-                let target = try CFTarget(appName: command.app, route: command.route, connection: connection)
-                let targets = try target.pushTargets(instance: command.instance, allInstances: command.allInstances)
-                terminal.print("Fast-pushing \(command.path) to app \(target.app.name) at \(target.endpoint.baseURL)")
+                let target = try await CFTarget.find(appName: command.app, route: command.route, connection: connection, trace: trace)
+                let (targets, skipped) = try target.pushTargets(instance: command.instance)
+                introduce(target, targets: targets, skipped: skipped, directory: command.path, terminal: terminal)
                 try await PushRunner.push(
-                    targets: targets, options: command.flags.options(directory: command.path), environment: environment,
-                    terminal: terminal)
+                    targets: targets, skipped: skipped, options: command.flags.options(directory: command.path),
+                    environment: environment, terminal: terminal)
             case "fast-push-status":
                 let command = try CFStatusCommand.parse(rest)
-                let target = try CFTarget(appName: command.app, route: command.route, connection: connection)
-                for instance in try target.pushTargets(instance: command.instance, allInstances: command.allInstances) {
-                    try await PushRunner.status(
-                        endpoint: instance.endpoint, directory: command.path, environment: environment, terminal: terminal)
-                }
+                let target = try await CFTarget.find(appName: command.app, route: command.route, connection: connection, trace: trace)
+                let (targets, skipped) = try target.pushTargets(instance: command.instance)
+                try await PushRunner.status(
+                    targets: targets, skipped: skipped, directory: command.path, environment: environment, terminal: terminal)
             default:
                 return 1
             }
             return 0
         } catch let exit as ExitCode {
             if exit.rawValue == 0 { return 0 }
-            printError("FAILED")
+            ClientError.reported.print(insideCF: true)
             return 1
         } catch let error as ClientError {
-            return failed(error.message)
+            error.print(insideCF: true)
+            return 1
         } catch let error as RPCError {
-            return failed("the cf CLI could not answer (\(error)); run the command again, or with CF_TRACE=true to see the calls")
+            ClientError("the cf CLI could not answer (\(error)); run the command again, or with CF_TRACE=true to see the calls")
+                .print(insideCF: true)
+            return 1
         } catch {
             // A usage error: the parser's message says what was wrong.
             let command: any ParsableCommand.Type = arguments[1] == "fast-push-status" ? CFStatusCommand.self : CFPushCommand.self
@@ -67,9 +69,23 @@ enum CFPlugin {
         }
     }
 
-    private static func failed(_ message: String) -> Int32 {
-        printError("FAILED\n\(message)")
-        return 1
+    /// The push's first lines: what goes where, and what a user should know about the connection.
+    private static func introduce(
+        _ target: CFTarget, targets: [PushTarget], skipped: [(label: String, state: String)], directory: String,
+        terminal: Terminal
+    ) {
+        let name = URL(fileURLWithPath: directory).standardizedFileURL.lastPathComponent
+        terminal.print("Fast-pushing \(name) to app \(target.app.name) at \(target.endpoint.baseURL)")
+        if target.skipsCertificateValidation {
+            terminal.print(terminal.paint("Not checking TLS certificates (the API was targeted with --skip-ssl-validation)", .yellow))
+        }
+        if targets.count + skipped.count > 1 {
+            let running = "\(targets.count) running instance\(targets.count == 1 ? "" : "s")"
+            let notRunning = skipped.map { "\($0.label): \($0.state)" }.joined(separator: ", ")
+            terminal.print(
+                "Pushing to the \(running), \(min(PushRunner.concurrentInstances, targets.count)) at a time"
+                    + (skipped.isEmpty ? "" : "; skipping those not running (\(notRunning))"))
+        }
     }
 }
 
@@ -81,7 +97,7 @@ struct CFPushCommand: ParsableCommand {
     @Option(help: "The app URL to reach the controller at (default: the app's first route).") var route: String?
     @Option(help: "Push to this instance only (0 is the first), through the router's X-Cf-App-Instance header.")
     var instance: Int?
-    @Flag(help: "Push to every instance of the app, one after another, and report whether they match.")
+    @Flag(help: "Push to every running instance and report whether they match (what a push without --instance does).")
     var allInstances = false
     @OptionGroup var flags: PushFlags
 
@@ -97,5 +113,9 @@ struct CFStatusCommand: ParsableCommand {
     @Option(help: "The app directory to compare with.") var path = "."
     @Option(help: "The app URL to reach the controller at (default: the app's first route).") var route: String?
     @Option(help: "Show this instance only (0 is the first).") var instance: Int?
-    @Flag(help: "Show every instance of the app.") var allInstances = false
+    @Flag(help: "Show every running instance (what happens without --instance).") var allInstances = false
+
+    func validate() throws {
+        if instance != nil && allInstances { throw ValidationError("--instance and --all-instances contradict each other: give one") }
+    }
 }

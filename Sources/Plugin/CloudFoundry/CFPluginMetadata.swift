@@ -25,16 +25,18 @@ extension PluginMetadata {
                             "verbose": "Also show skipped files and timings",
                             "watch": "Push again whenever the directory changes, until Ctrl-C",
                             "instance": "Push to this instance only (0 is the first)",
-                            "all-instances": "Push to every instance and report whether they match",
+                            "all-instances": "Push to every running instance and report whether they match (the default)",
                         ])),
                 PluginCommand(
                     name: "fast-push-status", alias: "fps",
                     helpText: "Show the app's state, its last fast push and the local changes not pushed yet",
                     usageDetails: PluginUsage(
-                        usage: "cf fast-push-status APP_NAME [--path DIR] [--route URL]",
+                        usage: "cf fast-push-status APP_NAME [--path DIR] [--route URL] [--instance N | --all-instances]",
                         options: [
                             "path": "The app directory to compare with (default: the current directory)",
                             "route": "The app URL to reach the controller at (default: the app's first route)",
+                            "instance": "Show this instance only (0 is the first)",
+                            "all-instances": "Show every running instance (the default)",
                         ])),
             ])
     }

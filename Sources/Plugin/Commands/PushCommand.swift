@@ -12,9 +12,11 @@ struct PushCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        try await PushRunner.push(
-            targets: try connection.pushTargets(environment: environment),
-            options: flags.options(directory: connection.directory), environment: environment,
-            terminal: Terminal(environment: environment))
+        let targets = try connection.pushTargets(environment: environment)
+        try await ClientError.exitingOnFailure {
+            try await PushRunner.push(
+                targets: targets, options: flags.options(directory: connection.directory), environment: environment,
+                terminal: Terminal(environment: environment))
+        }
     }
 }

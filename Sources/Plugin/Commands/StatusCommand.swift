@@ -10,10 +10,11 @@ struct StatusCommand: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let terminal = Terminal(environment: environment)
-        for target in try connection.pushTargets(environment: environment) {
+        let targets = try connection.pushTargets(environment: environment)
+        try await ClientError.exitingOnFailure {
             try await PushRunner.status(
-                endpoint: target.endpoint, directory: connection.directory, environment: environment, terminal: terminal)
+                targets: targets, directory: connection.directory, environment: environment,
+                terminal: Terminal(environment: environment))
         }
     }
 }

@@ -1,6 +1,8 @@
-/// The end of a push to several instances: one line per instance, then whether they all hold the same tree.
+/// The end of a push to several instances: one line per instance (those skipped with their state), then whether
+/// the instances pushed to all hold the same tree.
 struct InstanceReport {
     let results: [(label: String, outcome: PushSession.Outcome?, error: String?)]
+    var skipped: [(label: String, state: String)] = []
     let dryRun: Bool
 
     var allSucceeded: Bool { results.allSatisfy { $0.outcome?.succeeded == true } }
@@ -34,11 +36,13 @@ struct InstanceReport {
             let state = outcome.succeeded ? "" : terminal.paint(" (not everything went well: see above)", .yellow)
             terminal.print("\(result.label): \(changes)\(action)\(root)\(state)")
         }
+        for instance in skipped { terminal.print("\(instance.label): " + terminal.paint("skipped, \(instance.state)", .yellow)) }
         guard !dryRun else { return }
         let groups = self.groups
         let unknown = results.filter { $0.outcome?.rootDigest == nil }.map(\.label)
         if groups.count == 1 && unknown.isEmpty {
-            terminal.print(terminal.paint("All \(results.count) instances have the same files (root \(groups[0].digest.prefix(12))…).", .green))
+            let instances = skipped.isEmpty ? "All \(results.count) instances" : "All \(results.count) running instances"
+            terminal.print(terminal.paint("\(instances) have the same files (root \(groups[0].digest.prefix(12))…).", .green))
         } else {
             terminal.print(terminal.paint("The instances do not all have the same files:", .yellow))
             for group in groups { terminal.print("  root \(group.digest.prefix(12))…: \(group.labels.joined(separator: ", "))") }

@@ -21,9 +21,10 @@ final class Terminal: @unchecked Sendable {
         showsProgress = isatty(STDERR_FILENO) == 1
     }
 
-    /// A terminal that keeps its lines instead of printing them, for tests.
-    init(capturing: Void) {
-        colours = false
+    /// A terminal that keeps its lines instead of printing them: for tests, and for a push whose lines are printed
+    /// whole once it is done (one of several at once).
+    init(capturing: Void, colours: Bool = false) {
+        self.colours = colours
         showsProgress = false
         lines = []
     }
