@@ -125,7 +125,7 @@ import Testing
         #expect(try cf.isMinCliVersion("8.0.0") == false)
         #expect(try cf.isLoggedIn() == true)
         #expect(try cf.hasAPIEndpoint() == true)
-        #expect(try cf.apiEndpoint() == "https://api.example.test")
+        #expect(try cf.apiEndpoint() == peer.cloudControllerURL)
         #expect(try cf.accessToken() == "bearer peer-token")
         #expect(try cf.username() == "peer-user")
         #expect(

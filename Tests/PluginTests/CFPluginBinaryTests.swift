@@ -39,7 +39,8 @@ import Testing
             #expect(run.output.contains("The app is back after"))
             #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
             // CF_TRACE shows the RPC calls and HTTP exchanges, and never a credential.
-            #expect(run.output.contains("RPC CliRpcCmd.GetApp"))
+            #expect(run.output.contains("RPC CliRpcCmd.GetCurrentSpace"))
+            #expect(run.output.contains("RPC CliRpcCmd.IsSSLDisabled"))
             #expect(run.output.contains("RPC CliRpcCmd.AccessToken"))
             #expect(run.output.contains("REQUEST: ["))
             #expect(run.output.contains("x-auth-token: [PRIVATE DATA HIDDEN]"))
@@ -82,7 +83,7 @@ import Testing
         defer { peer.stop() }
         let unknown = try await FastPushBinary.run(["\(peer.port)", "fast-push", "no-such-app"])
         #expect(unknown.status == 1)
-        #expect(unknown.errors.contains("cannot find app no-such-app"))
+        #expect(unknown.errors == "FAILED\napp no-such-app was not found in space dev, whose apps are: my-app; check the name, or `cf target`\n")
         let contradictory = try await FastPushBinary.run(["\(peer.port)", "fast-push", "my-app", "--restart", "--no-restart"])
         #expect(contradictory.status == 1)
         #expect(contradictory.errors.contains("--restart and --no-restart contradict each other"))

@@ -1,102 +1,68 @@
 import DeltaSync
 import Foundation
 import Glibc
+import GobRPC
 import TestSupport
 import Testing
 
 @testable import Plugin
 
-/// Pushes to every instance of an app: real controllers on loopback behind a small router that behaves as the
-/// Cloud Foundry router does with `X-Cf-App-Instance` (including its 400 answers).
+/// Pushes to every instance of an app: real controllers on loopback behind the Go peer's router, which behaves as
+/// the Cloud Foundry router does with `X-Cf-App-Instance` (including its 400 answers), with the peer's Cloud
+/// Controller (v3 only) describing the app.
 @Suite(.serialized) struct MultiInstanceTests {
     static let appGuid = "6b4b3e4c-0d1e-4c43-a5b5-3a5f3b2e9c11"
 
-    /// Routes to backend N for `X-Cf-App-Instance: GUID:N`, round robin without the header.
-    static let router = #"""
-        import http.client, http.server, itertools, re, sys
-        GUID, BACKENDS = sys.argv[1], [int(p) for p in sys.argv[2:]]
-        turn = itertools.count()
-        class Router(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            def refuse(self, error):
-                body = b"400 Bad Request: " + error.encode() + b"\n"
-                self.send_response(400)
-                self.send_header("X-Cf-Routererror", error)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-            def route(self):
-                length = int(self.headers.get("Content-Length", "0"))
-                body = self.rfile.read(length) if length else None
-                instance = self.headers.get("X-Cf-App-Instance")
-                if instance is None:
-                    port = BACKENDS[next(turn) % len(BACKENDS)]
-                else:
-                    match = re.fullmatch(r"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}):(\d+)", instance)
-                    if not match: return self.refuse("invalid_cf_app_instance_header")
-                    if match.group(1) != GUID or int(match.group(2)) >= len(BACKENDS): return self.refuse("unknown_route")
-                    port = BACKENDS[int(match.group(2))]
-                headers = {k: v for k, v in self.headers.items() if k.lower() not in ("host", "connection", "x-cf-app-instance")}
-                upstream = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                upstream.request(self.command, self.path, body=body, headers=headers)
-                answer = upstream.getresponse()
-                data = answer.read()
-                self.send_response(answer.status)
-                for k, v in answer.getheaders():
-                    if k.lower() not in ("content-length", "transfer-encoding", "connection"): self.send_header(k, v)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-                upstream.close()
-            do_GET = do_POST = do_PUT = route
-            def log_message(self, *args): pass
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Router)
-        print(server.server_address[1], flush=True)
-        server.serve_forever()
-        """#
-
-    /// A running router in front of `ports`.
-    final class Router {
-        let process = Process()
-        let port: Int
-        init(ports: [Int], directory: String) throws {
-            try FileTree.write(Array(MultiInstanceTests.router.utf8), to: directory + "/router.py")
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", directory + "/router.py", MultiInstanceTests.appGuid] + ports.map(String.init)
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            port = Int(String(decoding: output.fileHandleForReading.availableData, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
-        }
-        func stop() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitForEnd()
-        }
-        var url: String { "http://127.0.0.1:\(port)" }
+    /// The app with one instance per controller, its route on the router, and the controllers' token.
+    static func foundation(_ harnesses: [ControllerHarness], states: [String]? = nil) -> FoundationDouble {
+        var app = FoundationDouble.App(guid: appGuid, name: "my-app")
+        app.env = ["FASTPUSH_TOKEN": harnesses[0].token]
+        app.routes = [.init(url: "ROUTER")]
+        app.instances = states ?? harnesses.map { _ in "RUNNING" }
+        app.backends = harnesses.map(\.controller.port)
+        var foundation = FoundationDouble(apps: [app])
+        foundation.tls = true
+        foundation.sslDisabled = true
+        return foundation
     }
 
-    /// Runs `body` with `count` controllers (each its own container of the example app) behind a router.
-    static func withInstances(_ count: Int, _ body: ([ControllerHarness], Router) async throws -> Void) async throws {
+    /// Runs `body` with `count` controllers (each its own container of the example app, knowing its instance index
+    /// as Cloud Foundry tells it) behind the Go peer's router.
+    static func withInstances(
+        _ count: Int, states: [String]? = nil, misroute: String = "",
+        _ body: ([ControllerHarness], GoPeer) async throws -> Void
+    ) async throws {
         var harnesses: [ControllerHarness] = []
-        var router: Router?
+        var peer: GoPeer?
         // One token for every instance: it is a variable of the app.
         let token = "instances-\(UInt32.random(in: 0...UInt32.max))"
         do {
-            for _ in 0..<count { harnesses.append(try await ControllerHarness(token: token)) }
-            router = try Router(ports: harnesses.map(\.controller.port), directory: harnesses[0].workspace)
-            try await body(harnesses, try #require(router))
+            for index in 0..<count {
+                harnesses.append(
+                    try await ControllerHarness(
+                        token: token,
+                        extraEnvironment: [
+                            "CF_INSTANCE_INDEX": "\(index)",
+                            "VCAP_APPLICATION": #"{"application_id":"\#(appGuid)","instance_index":\#(index)}"#,
+                        ]))
+            }
+            var foundation = Self.foundation(harnesses, states: states)
+            foundation.misroute = misroute
+            peer = try GoPeer(foundation: foundation)
+            try await body(harnesses, try #require(peer))
         } catch {
-            router?.stop()
+            peer?.stop()
             for harness in harnesses { await harness.shutDown() }
             throw error
         }
-        router?.stop()
+        peer?.stop()
         for harness in harnesses { await harness.shutDown() }
     }
 
-    func targets(_ indices: [Int], router: Router, token: String, instance: (Int) -> String = { "\(appGuid):\($0)" }) throws -> [PushTarget] {
+    func targets(_ indices: [Int], router: GoPeer, token: String, instance: (Int) -> String = { "\(appGuid):\($0)" }) throws -> [PushTarget] {
         try indices.map { index in
-            var endpoint = try ControllerEndpoint(appURL: router.url, token: token)
+            var endpoint = try ControllerEndpoint(appURL: router.routerURL, token: token)
+            endpoint.skipsCertificateValidation = true
             endpoint.instance = instance(index)
             return PushTarget(label: "instance \(index)", endpoint: endpoint)
         }
@@ -157,30 +123,79 @@ import Testing
         }
     }
 
-    @Test func cfFastPushAllInstancesThroughTheRealBinary() async throws {
-        try await Self.withInstances(2) { instances, router in
-            // The cf peer's app has two instances and the app's FASTPUSH_TOKEN.
-            let peer = try GoPeer(environment: ["GOPEER_APP_FASTPUSH_TOKEN": instances[0].token])
-            defer { peer.stop() }
+    /// `cf fast-push my-app` with the Go peer as the cf CLI, a v3-only Cloud Controller with a self-signed certificate
+    /// (targeted with --skip-ssl-validation), and two instances behind the router.
+    @Test func cfFastPushUpdatesEveryRunningInstanceAndSaysSo() async throws {
+        try await Self.withInstances(2) { instances, peer in
             try FileTree.write(Array("both\n".utf8), to: instances[0].local + "/static/both.txt")
-            let arguments = ["\(peer.port)", "fast-push", "my-app", "--route", router.url, "--path", instances[0].local]
-            let environment = ["FASTPUSH_CACHE_DIR": instances[0].workspace + "/cf-cache"]
-            let one = try await FastPushBinary.run(arguments + ["--instance", "1"], environment: environment)
-            #expect(one.status == 0, "\(one.errors)")
-            #expect(access(instances[0].container + "/static/both.txt", F_OK) != 0, "only instance 1 was asked")
-            #expect(try FileTree.read(instances[1].container + "/static/both.txt") == Array("both\n".utf8))
-
-            let all = try await FastPushBinary.run(arguments + ["--all-instances"], environment: environment)
-            #expect(all.status == 0, "\(all.errors)")
+            let arguments = ["\(peer.port)", "fast-push", "my-app", "--path", instances[0].local]
+            let environment = ["FASTPUSH_CACHE_DIR": instances[0].workspace + "/cf-cache", "CF_TRACE": "true"]
+            let all = try await FastPushBinary.run(arguments, environment: environment)
+            #expect(all.status == 0, "\(all.output)\n\(all.errors)")
+            #expect(all.output.contains("Fast-pushing local to app my-app at https://127.0.0.1:"))
+            #expect(all.output.components(separatedBy: "Not checking TLS certificates").count == 2, "said once")
+            #expect(all.output.contains("Pushing to the 2 running instances, 2 at a time"))
             #expect(all.output.contains("== instance 0 =="))
+            #expect(all.output.contains("== instance 1 =="))
             #expect(all.output.contains("instance 0: 1 change"))
-            #expect(all.output.contains("instance 1: nothing to push"))
+            #expect(all.output.contains("instance 1: 1 change"))
             #expect(all.output.contains("All 2 instances have the same files"))
-            #expect(try FileTree.read(instances[0].container + "/static/both.txt") == Array("both\n".utf8))
+            for instance in instances {
+                #expect(try FileTree.read(instance.container + "/static/both.txt") == Array("both\n".utf8))
+            }
+            // The app was found through v3 alone, and the trace shows it without the token.
+            let cf = try CFPluginConnection(port: peer.port)
+            defer { cf.close() }
+            let requests: [String] = try cf.call("CloudControllerRequests")
+            #expect(requests.contains("GET /v3/apps?names=my-app&space_guids=space-guid"))
+            #expect(requests.contains("GET /v3/apps/\(Self.appGuid)/processes/web/stats"))
+            #expect(!requests.contains { $0.contains("/v2/") })
+            #expect(all.output.contains("GET \(peer.cloudControllerURL)/v3/apps/\(Self.appGuid)/environment_variables HTTP/1.1"))
+            #expect(all.output.contains("Authorization: [PRIVATE DATA HIDDEN]"))
+            #expect(!all.output.contains("peer-token"))
+
+            // The next plain push starts from each instance's own cache entry: one request each, no false alarm.
+            try FileTree.write(Array("again\n".utf8), to: instances[0].local + "/static/both.txt")
+            let again = try await FastPushBinary.run(arguments, environment: environment.filter { $0.key != "CF_TRACE" })
+            #expect(again.status == 0, "\(again.errors)")
+            #expect(again.output.components(separatedBy: ", 1 request, ").count == 3, "\(again.output)")
+            #expect(!again.output.contains("changed on the server"))
+
+            let one = try await FastPushBinary.run(arguments + ["--instance", "1", "--dry-run"], environment: environment)
+            #expect(one.status == 0, "\(one.errors)")
+            #expect(!one.output.contains("== instance 0 =="))
 
             let missing = try await FastPushBinary.run(arguments + ["--instance", "7"], environment: environment)
             #expect(missing.status == 1)
-            #expect(missing.errors.contains("the router knows no instance 7"))
+            #expect(missing.errors.hasPrefix("FAILED\napp my-app has no instance 7: it has 2 (instance 0: RUNNING, instance 1: RUNNING)"))
+            #expect(missing.errors.hasSuffix("\n"))
+
+            let status = try await FastPushBinary.run(
+                ["\(peer.port)", "fast-push-status", "my-app", "--path", instances[0].local], environment: environment)
+            #expect(status.status == 0, "\(status.errors)")
+            #expect(status.output.contains("== instance 0 =="))
+            #expect(status.output.contains("== instance 1 =="))
+        }
+    }
+
+    @Test func instancesThatAreNotRunningAreSkippedWithTheirState() async throws {
+        try await Self.withInstances(3, states: ["RUNNING", "CRASHED", "RUNNING"]) { instances, peer in
+            try FileTree.write(Array("two\n".utf8), to: instances[0].local + "/static/two.txt")
+            let run = try await FastPushBinary.run(
+                ["\(peer.port)", "fast-push", "my-app", "--path", instances[0].local],
+                environment: ["FASTPUSH_CACHE_DIR": instances[0].workspace + "/cf-cache"])
+            #expect(run.status == 0, "\(run.errors)")
+            #expect(run.output.contains("Pushing to the 2 running instances, 2 at a time; skipping those not running (instance 1: CRASHED)"))
+            #expect(run.output.contains("instance 1: skipped, CRASHED"))
+            #expect(run.output.contains("All 2 running instances have the same files"))
+            #expect(access(instances[1].container + "/static/two.txt", F_OK) != 0)
+            #expect(try FileTree.read(instances[2].container + "/static/two.txt") == Array("two\n".utf8))
+
+            let crashed = try await FastPushBinary.run(
+                ["\(peer.port)", "fast-push", "my-app", "--instance", "1", "--path", instances[0].local],
+                environment: ["FASTPUSH_CACHE_DIR": instances[0].workspace + "/cf-cache"])
+            #expect(crashed.status == 1)
+            #expect(crashed.errors.contains("instance 1 of my-app is CRASHED, not running"))
         }
     }
 }

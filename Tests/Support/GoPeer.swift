@@ -1,7 +1,8 @@
 import Foundation
 
 /// The Go program in `GoPeer/`, built once per test run and started per test: a real Go
-/// net/rpc server playing cf's side, so the Swift client (and the plugin binary) meet Go's own gob implementation.
+/// net/rpc server playing cf's side, so the Swift client (and the plugin binary) meet Go's own gob implementation;
+/// and, for the foundation it is given (``FoundationDouble``), a Cloud Controller with v2 switched off and a router.
 public final class GoPeer: @unchecked Sendable {
     public struct Failure: Error, CustomStringConvertible {
         public let description: String
@@ -16,15 +17,24 @@ public final class GoPeer: @unchecked Sendable {
     }()
 
     public let port: Int
+    /// The Cloud Controller double's URL (what `ApiEndpoint` answers).
+    public let cloudControllerURL: String
+    /// The router double's URL, in front of the foundation's app instances.
+    public let routerURL: String
     private let process: Process
     private let input: Pipe
 
-    /// Starts a peer; `environment` adds variables it reads (such as `GOPEER_APP_FASTPUSH_TOKEN`).
-    public init(environment: [String: String] = [:]) throws {
+    /// Starts a peer; `environment` adds variables it reads (such as `GOPEER_APP_FASTPUSH_TOKEN`), `foundation`
+    /// describes the Cloud Foundry it fronts (by default one app, `my-app`, with one running instance).
+    public init(environment: [String: String] = [:], foundation: FoundationDouble? = nil) throws {
         let executable = try Self.binary.get()
         process = Process()
         process.executableURL = executable
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        var variables = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        if let foundation {
+            variables["GOPEER_FOUNDATION"] = String(decoding: try JSONEncoder().encode(foundation), as: UTF8.self)
+        }
+        process.environment = variables
         input = Pipe()
         let output = Pipe()
         process.standardInput = input
@@ -37,11 +47,14 @@ public final class GoPeer: @unchecked Sendable {
             line.append(chunk)
         }
         let text = String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.hasPrefix("PORT "), let port = Int(text.dropFirst(5)) else {
+        let words = text.split(separator: " ").map(String.init)
+        guard words.count == 6, words[0] == "PORT", let port = Int(words[1]), words[2] == "CC", words[4] == "ROUTER" else {
             process.terminate()
-            throw Failure(description: "Go peer did not report a port (got '\(text)')")
+            throw Failure(description: "Go peer did not report its ports (got '\(text)')")
         }
         self.port = port
+        cloudControllerURL = words[3]
+        routerURL = words[5]
     }
 
     /// Closing stdin makes the peer exit; SIGKILL in case it does not.
@@ -56,8 +69,8 @@ public final class GoPeer: @unchecked Sendable {
     /// hash, so later runs reuse it and nothing piles up in the temporary directory.
     private static func build() throws(Failure) -> URL {
         let temporary = FileManager.default.temporaryDirectory
-        let sources = ["main.go", "go.mod"].compactMap { try? Data(contentsOf: sourceDirectory.appendingPathComponent($0)) }
-        guard sources.count == 2 else { throw Failure(description: "Go peer sources missing in \(sourceDirectory.path)") }
+        let sources = ["main.go", "foundation.go", "go.mod"].compactMap { try? Data(contentsOf: sourceDirectory.appendingPathComponent($0)) }
+        guard sources.count == 3 else { throw Failure(description: "Go peer sources missing in \(sourceDirectory.path)") }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in sources.joined() { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
         let cached = temporary.appendingPathComponent("gobrpc-gopeer-\(String(hash, radix: 16))/gopeer")

@@ -39,11 +39,14 @@ struct HTTPTrace: Sendable {
         write(lines.joined(separator: "\n"))
     }
 
-    func response(_ response: ControllerClient.Response) {
+    /// `shownBody` replaces a body that holds secrets.
+    func response(_ response: ControllerClient.Response, shownBody: String? = nil) {
         var lines = ["", "RESPONSE: [\(Self.now())]", "HTTP/1.1 \(response.status)"]
         for header in response.headers { lines.append("\(header.name): \(header.value)") }
         let isText = response.headers["Content-Type"].first.map { $0.contains("json") || $0.hasPrefix("text/") } ?? false
-        if isText, !response.body.isEmpty {
+        if let shownBody {
+            lines.append(shownBody)
+        } else if isText, !response.body.isEmpty {
             lines.append(String(decoding: response.body.prefix(4096), as: UTF8.self))
         } else if !response.body.isEmpty {
             lines.append("[\(response.body.count) bytes of binary body]")

@@ -89,6 +89,7 @@ struct CloudController: Sendable {
     func environmentVariables(of app: App) async throws -> [String: String] {
         let variables: Variables = try await get(
             "/v3/apps/\(app.guid)/environment_variables", what: "the environment variables of \(app.name)",
+            hidingValues: true,
             forbidden: "you may not read the environment variables of \(app.name), which fast-push needs: that takes the Space Developer role in its space (an org or space manager can grant it: cf set-space-role USER ORG SPACE SpaceDeveloper)")
         return variables.var.compactMapValues { if case .string(let text) = $0 { text } else { nil } }
     }
@@ -102,8 +103,9 @@ struct CloudController: Sendable {
 
     // MARK: HTTP
 
+    /// `hidingValues`: the answer's values are secrets; the trace shows only the variables' names.
     private func get<T: Decodable>(
-        _ path: String, query: [(String, String)] = [], what: String, forbidden: String? = nil
+        _ path: String, query: [(String, String)] = [], what: String, hidingValues: Bool = false, forbidden: String? = nil
     ) async throws -> T {
         var components = URLComponents()
         components.queryItems = query.isEmpty ? nil : query.map { URLQueryItem(name: $0.0, value: $0.1) }
@@ -128,7 +130,9 @@ struct CloudController: Sendable {
                     + "; `cf api` shows the endpoint cf targets")
         }
         let bytes = Array(buffer: body)
-        trace?.response(ControllerClient.Response(status: Int(response.status.code), body: bytes, headers: response.headers))
+        trace?.response(
+            ControllerClient.Response(status: Int(response.status.code), body: bytes, headers: response.headers),
+            shownBody: hidingValues ? Self.namesOnly(bytes) : nil)
         guard response.status == .ok else {
             throw failure(status: Int(response.status.code), body: bytes, reading: what, forbidden: forbidden)
         }
@@ -139,6 +143,15 @@ struct CloudController: Sendable {
         } catch {
             throw ClientError("the Cloud Controller's answer about \(what) is not the v3 JSON expected (\(error)); is \(apiURL) a Cloud Foundry API?")
         }
+    }
+
+    /// A JSON object's nested values replaced, so a trace shows which variables there are and none of their values.
+    private static func namesOnly(_ body: [UInt8]) -> String {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(body)) as? [String: Any],
+            let variables = object["var"] as? [String: Any]
+        else { return "[\(body.count) bytes of body hidden]" }
+        let names = variables.keys.sorted().map { "\"\($0)\": \"\(HTTPTrace.hidden)\"" }
+        return "{\"var\": {\(names.joined(separator: ", "))}}"
     }
 
     /// The v3 error (`{"errors": [{"code", "title", "detail"}]}`) as what to do.

@@ -2,7 +2,8 @@
 // a net/rpc server (gob codec) for the service CliRpcCmd on 127.0.0.1, with cf's method names and
 // types, answering canned data and recording what it receives so the tests can check it.
 //
-// It prints "PORT <n>" once listening and exits when its stdin closes.
+// It also runs a Cloud Controller and a router for the foundation the test describes (foundation.go).
+// It prints "PORT <n> CC <url> ROUTER <url>" once listening and exits when its stdin closes.
 package main
 
 import (
@@ -138,8 +139,9 @@ type Space struct {
 	SpaceFields
 }
 
-// CliRpcCmd answers like cf, with canned data.
+// CliRpcCmd answers like cf, with canned data and the foundation's (foundation.go).
 type CliRpcCmd struct {
+	servers     *Servers
 	mu          sync.Mutex
 	metadata    *PluginMetadata
 	calls       []string
@@ -315,15 +317,33 @@ func (c *CliRpcCmd) GetApp(name string, app *GetAppModel) error {
 	return nil
 }
 
+// AccessToken gives the foundation's token, as cf gives a refreshed one.
 func (c *CliRpcCmd) AccessToken(_ string, token *string) error {
 	c.record("AccessToken")
-	*token = "bearer peer-token"
+	*token = c.servers.foundation.AccessToken
 	return nil
 }
 
+// ApiEndpoint is the Cloud Controller double's URL.
 func (c *CliRpcCmd) ApiEndpoint(_ string, endpoint *string) error {
 	c.record("ApiEndpoint")
-	*endpoint = "https://api.example.test"
+	*endpoint = c.servers.cc.URL
+	if c.servers.foundation.APIEndpoint != "" {
+		*endpoint = c.servers.foundation.APIEndpoint
+	}
+	return nil
+}
+
+// IsSSLDisabled says whether the API was targeted with --skip-ssl-validation.
+func (c *CliRpcCmd) IsSSLDisabled(_ string, disabled *bool) error {
+	c.record("IsSSLDisabled")
+	*disabled = c.servers.foundation.SSLDisabled
+	return nil
+}
+
+// CloudControllerRequests lists what the Cloud Controller double served (not a cf method).
+func (c *CliRpcCmd) CloudControllerRequests(_ string, requests *[]string) error {
+	*requests = c.servers.Requests()
 	return nil
 }
 
@@ -356,7 +376,7 @@ func (c *CliRpcCmd) GetCurrentOrg(_ string, org *Organization) error {
 
 func (c *CliRpcCmd) GetCurrentSpace(_ string, space *Space) error {
 	c.record("GetCurrentSpace")
-	*space = Space{SpaceFields{Guid: "space-guid", Name: "dev"}}
+	space.Guid, space.Name = c.servers.foundation.Space.Guid, c.servers.foundation.Space.Name
 	return nil
 }
 
@@ -370,15 +390,21 @@ func main() {
 		fmt.Fprintln(os.Stderr, "listen:", err)
 		os.Exit(1)
 	}
+	foundation, err := loadFoundation()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	servers := startServers(foundation)
 	connections := 0
-	service := &CliRpcCmd{connections: &connections}
+	service := &CliRpcCmd{servers: servers, connections: &connections}
 	server := rpc.NewServer()
 	if err := server.RegisterName("CliRpcCmd", service); err != nil {
 		fmt.Fprintln(os.Stderr, "register:", err)
 		os.Exit(1)
 	}
 	out := bufio.NewWriter(os.Stdout)
-	fmt.Fprintf(out, "PORT %d\n", listener.Addr().(*net.TCPAddr).Port)
+	fmt.Fprintf(out, "PORT %d CC %s ROUTER %s\n", listener.Addr().(*net.TCPAddr).Port, servers.cc.URL, servers.router.URL)
 	out.Flush()
 
 	// Stop when the test closes our stdin, or after a while if it never does.
