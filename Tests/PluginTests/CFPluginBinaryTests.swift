@@ -1,3 +1,4 @@
+import Controller
 import DeltaSync
 import Foundation
 import GobRPC
@@ -107,5 +108,30 @@ import Testing
             #expect(notADirectory.status != 0)
             #expect(notADirectory.errors.contains("is not a directory"))
         }
+    }
+
+    @Test func theStandaloneCommandSaysPlainlyWhyAControllerCannotBeReached() async throws {
+        let empty = try FileTree.makeTemporaryDirectory(prefix: "fastpush-unreachable")
+        defer { try? FileTree.removeRecursively(empty) }
+        let port = Int(try freeLoopbackPort())
+        let refused = try await FastPushBinary.run(["push", "http://127.0.0.1:\(port)", "."], in: empty)
+        #expect(refused.status == 1)
+        #expect(
+            refused.errors
+                == "fastpush: cannot reach the app's controller at http://127.0.0.1:\(port)/_fastpush: the connection was refused (nothing listens there); check the URL, and that the app runs with cf-fastpush-controller as its start command\n")
+        let unknown = try await FastPushBinary.run(["push", "https://my-app.no-such-host.invalid", "."], in: empty)
+        #expect(unknown.errors.contains("the host name my-app.no-such-host.invalid was not found"))
+
+        // The Go peer's router has a self-signed certificate, and no app.
+        var foundation = FoundationDouble(apps: [])
+        foundation.tls = true
+        let peer = try GoPeer(foundation: foundation)
+        defer { peer.stop() }
+        let checked = try await FastPushBinary.run(["push", peer.routerURL, "."], in: empty)
+        #expect(checked.errors.hasPrefix("fastpush: cannot reach the app's controller at \(peer.routerURL)/_fastpush: the TLS connection failed"))
+        #expect(checked.errors.contains("if the app's certificate is self-signed, pass --skip-ssl-validation"))
+        let skipped = try await FastPushBinary.run(["push", peer.routerURL, ".", "--skip-ssl-validation"], in: empty)
+        #expect(skipped.status == 1)
+        #expect(skipped.errors == "fastpush: the router has no app at \(peer.routerURL)/_fastpush (X-Cf-Routererror: unknown_route): check the URL (`cf app` lists the app's routes)\n")
     }
 }

@@ -139,9 +139,8 @@ struct ControllerClient: Sendable {
             throw ClientError(
                 ConnectionFailure(error).message(
                     reaching: "the app's controller", at: endpoint.baseURL,
-                    tlsHint: endpoint.skipsCertificateValidation
-                        ? nil : "if the route has a self-signed certificate, give --route with http:// or target the API with `cf api URL --skip-ssl-validation`")
-                    + "; check that the app is running with cf-fastpush-controller as its start command, or give its URL with --route")
+                    tlsHint: endpoint.skipsCertificateValidation ? nil : endpoint.certificateHint)
+                    + "; " + endpoint.unreachableHint)
         }
         let bytes: ByteBuffer
         do {
@@ -194,8 +193,10 @@ struct ControllerClient: Sendable {
         if let routerError = response.headers["X-Cf-Routererror"].first {
             let instance = endpoint.instanceIndex.map { "instance \($0)" } ?? "the app"
             switch routerError {
-            case "unknown_route":
+            case "unknown_route" where endpoint.instance != nil:
                 return ClientError("the router knows no \(instance) (X-Cf-Routererror: unknown_route): check the instance number with `cf app`, or that the instance is running")
+            case "unknown_route":
+                return ClientError("the router has no app at \(endpoint.baseURL) (X-Cf-Routererror: unknown_route): check the URL (`cf app` lists the app's routes)")
             case "invalid_cf_app_instance_header":
                 return ClientError("the router refused the instance header \(endpoint.instance ?? "") (X-Cf-Routererror: invalid_cf_app_instance_header): the app GUID must be lower-case hex")
             default:

@@ -14,6 +14,10 @@ struct ControllerEndpoint: Sendable, Hashable {
     var skipsCertificateValidation = false
     /// What to do when the controller refuses the credentials.
     var credentialsHint = "Pass the controller's token with --token or FASTPUSH_TOKEN"
+    /// What to check when the controller cannot be reached.
+    var unreachableHint = "check the URL, and that the app runs with cf-fastpush-controller as its start command"
+    /// What to do when the TLS connection fails (certificates are checked).
+    var certificateHint = "if the app's certificate is self-signed, pass --skip-ssl-validation"
 
     /// The endpoint for an app URL: `https://host` gets `basePath` appended; a URL that already names a path
     /// (such as `http://host:9000/_fastpush`) is taken as the API's root. A URL without a scheme gets `https://`.

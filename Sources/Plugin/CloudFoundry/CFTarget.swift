@@ -54,8 +54,15 @@ struct CFTarget {
         endpoint.skipsCertificateValidation = skip
         endpoint.credentialsHint =
             "Give the app the controller's token with `cf set-env \(appName) FASTPUSH_TOKEN <token>` and restage, or set cf_api in the controller's configuration so that your cf login is accepted"
-        var legacy = try ControllerEndpoint(appURL: url, token: token ?? app.guid)
-        legacy.skipsCertificateValidation = skip
+        endpoint.unreachableHint =
+            route == nil
+            ? "check that the app is running (`cf app \(appName)`) with cf-fastpush-controller as its start command, or give another of its URLs with --route"
+            : "check the URL given with --route, and that the app is running (`cf app \(appName)`) with cf-fastpush-controller as its start command"
+        endpoint.certificateHint =
+            "if the route's certificate is self-signed, target the API with `cf api \(apiURL) --skip-ssl-validation` (that also skips the route's check), or give the route with --route http://..."
+        var legacy = endpoint
+        legacy.token = token ?? app.guid
+        legacy.bearer = nil
         return CFTarget(
             app: app, instances: try await instances, endpoint: endpoint, legacyEndpoint: legacy,
             skipsCertificateValidation: skip)

@@ -13,6 +13,8 @@ struct ConnectionOptions: ParsableArguments {
     var token: String?
     @Option(help: "The sync API's path on the app's URL, as the controller's base_path.")
     var basePath = "/_fastpush"
+    @Flag(help: "Do not check the app's TLS certificate (a self-signed one).")
+    var skipSslValidation = false
 
     /// The URLs: every argument but a last one that is a directory.
     var urls: [String] { Self.isDirectory(targets.last) ? Array(targets.dropLast()) : targets }
@@ -29,7 +31,8 @@ struct ConnectionOptions: ParsableArguments {
         let token = token ?? environment["FASTPUSH_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return try urls.map { url in
             do {
-                let endpoint = try ControllerEndpoint(appURL: url, basePath: basePath, token: token)
+                var endpoint = try ControllerEndpoint(appURL: url, basePath: basePath, token: token)
+                endpoint.skipsCertificateValidation = skipSslValidation
                 return PushTarget(label: endpoint.baseURL, endpoint: endpoint)
             } catch {
                 throw ValidationError("\(error)")
