@@ -74,7 +74,8 @@ import Testing
         #expect(try manifest(server).rootDigest == manifest(local).rootDigest)
         #expect(Set(result.paths) == Set(plan.items.map(\.path)))
         let data = try #require(plan.items.first { $0.path == "pkg/data.bin" })
-        #expect(data.deltaBytes < 2000, "a 16-byte change to 200 KB travels as a small delta")
+        #expect(data.form == .delta)
+        #expect(data.sentBytes < 2000, "a 16-byte change to 200 KB travels as a small delta")
         #expect(plan.items.first { $0.path == "old" }?.change == .deleted)
         #expect(try server.names().allSatisfy { !$0.hasPrefix(BundleApplier.stagingPrefix) })
     }
@@ -197,7 +198,9 @@ import Testing
             switch operation {
             case .delete(let path, _): steps.append(.remove(path: path, backup: "b\(index)"))
             case .file(let path, let expected, let mode, let delta):
-                let rebuilt = try Patch.apply(basis: expected == .absent ? [] : FileTree.read(server.file(path)), delta: delta)
+                // A delta from nothing (basisSize 0) is a whole upload, also over a file: app.py goes whole.
+                let fromNothing = try expected == .absent || Delta.basisSize(of: delta) == 0
+                let rebuilt = try Patch.apply(basis: fromNothing ? [] : FileTree.read(server.file(path)), delta: delta)
                 try FileTree.write(rebuilt, to: staging + "/s\(index)", mode: mode)
                 steps.append(.place(path: path, staged: "s\(index)", backup: expected == .absent ? nil : "b\(index)"))
             case .directory(let path, let mode): steps.append(.makeDirectory(path: path, mode: mode))

@@ -17,9 +17,16 @@ import Testing
             #expect(outcome.succeeded)
             #expect(outcome.requests == 3, "no cache: manifest, signatures, bundle")
             #expect(lines.contains("[DEL]  templates/old.html"))
-            #expect(lines.contains { $0.hasPrefix("[NEW]  static/app.js") })
-            #expect(lines.contains { $0.hasPrefix("[NEW]  latest.js") })
-            #expect(lines.contains { $0.hasPrefix("[MOD]  data/model.bin (delta ") && $0.hasSuffix("of 4.0 MiB)") })
+            // A file's line: its size, then what was sent and in which form (app.py, below the size worth a
+            // signature, goes whole; the model as a delta against the server's signature).
+            func printed(_ start: String, _ end: String) -> Bool {
+                lines.contains { $0.hasPrefix(start) && $0.hasSuffix(end) }
+            }
+            #expect(printed("[NEW]  static/app.js (27 B, sent ", " whole)"))
+            #expect(lines.contains("[NEW]  latest.js"))
+            #expect(printed("[MOD]  app.py (3.9 KiB, sent ", " whole)"))
+            #expect(printed("[MOD]  data/model.bin (4.0 MiB, sent ", " as a delta)"))
+            #expect(lines.contains { $0.hasPrefix("6 changes pushed: ") && $0.contains(" sent against 4.0 MiB for the changed") })
             #expect(lines.contains("[MODE] run.sh"))
             #expect(!lines.contains { $0.contains("debug.log") })
 
@@ -44,6 +51,7 @@ import Testing
             try ExampleApp.edit(at: harness.local)
             let (outcome, lines) = try await harness.push { $0.dryRun = true }
             #expect(outcome.answer?.dryRun == true)
+            #expect(lines.contains { $0.hasPrefix("5 changes would be pushed: ") && $0.contains(" to send against ") })
             #expect(lines.contains("Dry run: nothing was changed."))
             #expect(lines.contains { $0.hasPrefix("Would restart the app") }, "app.py changed: the rules restart")
             #expect(try harness.containerManifest(ignoringLocalRules: false) == before)

@@ -1,9 +1,10 @@
 /// Builds the push that brings a server's tree (known by its manifest) to a local tree's state.
 ///
 /// Order matters and is fixed here: removals first, deepest paths first, so a directory is empty when
-/// its turn comes; then new directories, parents first; then files, links and mode changes. Modified
-/// files travel as deltas against the server's signatures; files without one travel whole (as a delta
-/// from nothing, so their literals are still deflated where that pays).
+/// its turn comes; then new directories, parents first; then files, links and mode changes. A modified
+/// file travels as a delta against the server's signature of it, or whole (as a delta from nothing, its
+/// literals still deflated where that pays) when it has no signature or the whole form is no larger: a
+/// push never sends a file in more bytes than the file whole.
 public struct PushPlanner: Sendable {
     /// One planned change, for the developer's view of a push.
     public struct Item: Hashable, Sendable {
@@ -15,10 +16,24 @@ public struct PushPlanner: Sendable {
         public var kind: ManifestEntry.Kind
         /// What kind of change.
         public var change: Change
-        /// Bytes of delta this change adds to the bundle.
-        public var deltaBytes: Int
+        /// How a file's content travels.
+        public enum Form: String, Hashable, Sendable {
+            /// As a delta against the server's current version: copies of its blocks and new bytes.
+            case delta
+            /// Whole: a delta from nothing, its bytes deflated where that pays.
+            case whole
+        }
+        /// How the file's content travels; `nil` for changes that carry none (directories, links,
+        /// deletions, mode changes).
+        public var form: Form? = nil
+        /// Bytes of content (the delta, in either form) this change adds to the bundle.
+        public var sentBytes: Int
         /// The file's size, for comparison with a whole upload.
         public var fileSize: Int
+
+        /// The bytes of content this change adds to the bundle.
+        @available(*, deprecated, renamed: "sentBytes")
+        public var deltaBytes: Int { sentBytes }
     }
 
     /// A planned push.
@@ -46,7 +61,7 @@ public struct PushPlanner: Sendable {
 
         for entry in diff.removed.sorted(by: { RelativePath.precedes($1.path, $0.path) }) {
             operations.append(.delete(path: entry.path, expected: EntryState(entry)))
-            items.append(Item(path: entry.path, kind: entry.kind, change: .deleted, deltaBytes: 0, fileSize: entry.size))
+            items.append(Item(path: entry.path, kind: entry.kind, change: .deleted, sentBytes: 0, fileSize: entry.size))
         }
         let replacedKinds = Set(diff.removed.map(\.path))
         for entry in diff.added {
@@ -55,47 +70,71 @@ public struct PushPlanner: Sendable {
             switch entry.kind {
             case .directory:
                 operations.append(.directory(path: entry.path, mode: entry.mode))
-                items.append(Item(path: entry.path, kind: .directory, change: change, deltaBytes: 0, fileSize: 0))
+                items.append(Item(path: entry.path, kind: .directory, change: change, sentBytes: 0, fileSize: 0))
             case .symlink:
                 operations.append(.symlink(path: entry.path, expected: expected, target: entry.symlinkTarget ?? ""))
-                items.append(Item(path: entry.path, kind: .symlink, change: change, deltaBytes: 0, fileSize: entry.size))
+                items.append(Item(path: entry.path, kind: .symlink, change: change, sentBytes: 0, fileSize: entry.size))
             case .file:
-                let delta = try makeDelta(for: entry.path, against: nil)
+                let (delta, form) = try content(of: entry.path, against: nil)
                 operations.append(.file(path: entry.path, expected: expected, mode: entry.mode, delta: delta))
-                items.append(Item(path: entry.path, kind: .file, change: change, deltaBytes: delta.count, fileSize: entry.size))
+                items.append(
+                    Item(
+                        path: entry.path, kind: .file, change: change, form: form, sentBytes: delta.count,
+                        fileSize: entry.size))
             }
         }
         for entry in diff.modified {
             let expected = EntryState(remote[entry.path])
             if entry.kind == .symlink {
                 operations.append(.symlink(path: entry.path, expected: expected, target: entry.symlinkTarget ?? ""))
-                items.append(Item(path: entry.path, kind: .symlink, change: .modified, deltaBytes: 0, fileSize: entry.size))
+                items.append(
+                    Item(path: entry.path, kind: .symlink, change: .modified, sentBytes: 0, fileSize: entry.size))
                 continue
             }
             let signature = signatures[entry.path].flatMap { signature in
                 EntryState.file(signature.fileDigest) == expected ? signature : nil
             }
-            let delta = try makeDelta(for: entry.path, against: signature)
+            let (delta, form) = try content(of: entry.path, against: signature)
+            // The whole form keeps the same precondition: the server still checks it has the file we replace.
             operations.append(.file(path: entry.path, expected: expected, mode: entry.mode, delta: delta))
-            items.append(Item(path: entry.path, kind: .file, change: .modified, deltaBytes: delta.count, fileSize: entry.size))
+            items.append(
+                Item(
+                    path: entry.path, kind: .file, change: .modified, form: form, sentBytes: delta.count,
+                    fileSize: entry.size))
         }
         for entry in diff.modeChanged {
             operations.append(.mode(path: entry.path, expected: EntryState(remote[entry.path]), mode: entry.mode))
-            items.append(Item(path: entry.path, kind: entry.kind, change: .mode, deltaBytes: 0, fileSize: entry.size))
+            items.append(Item(path: entry.path, kind: entry.kind, change: .mode, sentBytes: 0, fileSize: entry.size))
         }
         return Plan(bundle: PushBundle(operations: operations), items: items)
     }
 
-    /// The delta from the server's file (described by `signature`) or from nothing to the local file.
+    /// The local file at `path` encoded for the bundle: as a delta against the server's file (described by
+    /// `signature`) or whole, whichever is smaller (whole on a tie: the receiver then need not read its file);
+    /// whole when there is no signature or the server's file is empty.
     ///
-    /// A delta against a signature that turns out no smaller than the file (a small file, or one rewritten
-    /// throughout) is replaced by the file sent whole, which then costs only its deflated literals.
-    private func makeDelta(for path: String, against signature: Signature?) throws(DeltaSyncError) -> [UInt8] {
-        let basis = signature ?? Signature(bytes: [])
-        let reader = try FileReader(path: localRoot + "/" + path)
-        let (_, sink) = try Delta.make(signature: basis, from: reader, to: MemorySink())
-        guard signature != nil, sink.bytes.count >= reader.count else { return sink.bytes }
-        let (_, whole) = try Delta.make(signature: Signature(bytes: []), from: try FileReader(path: localRoot + "/" + path), to: MemorySink())
-        return whole.bytes.count < sink.bytes.count ? whole.bytes : sink.bytes
+    /// A small file, or one rewritten throughout, has little to copy from the server's version and is often
+    /// smaller whole. The whole form is only made when it could win, so a large file with a small change is
+    /// read and deflated once.
+    private func content(of path: String, against signature: Signature?) throws(DeltaSyncError)
+        -> (delta: [UInt8], form: Item.Form)
+    {
+        let file = localRoot + "/" + path
+        guard let signature, signature.fileSize > 0 else {
+            return (try Self.delta(of: file, against: Signature(bytes: [])).bytes, .whole)
+        }
+        let (delta, fileSize) = try Self.delta(of: file, against: signature)
+        guard delta.count > DeltaFormat.smallestWholeDelta(targetSize: fileSize) else { return (delta, .delta) }
+        let (whole, _) = try Self.delta(of: file, against: Signature(bytes: []))
+        return whole.count <= delta.count ? (whole, .whole) : (delta, .delta)
+    }
+
+    /// The delta from `signature`'s basis to the file at `path`, and the file's size as read.
+    private static func delta(of path: String, against signature: Signature) throws(DeltaSyncError)
+        -> (bytes: [UInt8], fileSize: Int)
+    {
+        let reader = try FileReader(path: path)
+        let (_, sink) = try Delta.make(signature: signature, from: reader, to: MemorySink())
+        return (sink.bytes, reader.count)
     }
 }

@@ -21,6 +21,12 @@ struct SeededGenerator: RandomNumberGenerator {
         return generator.bytes(count)
     }
 
+    /// `lines` of plausible source code from a fresh generator seeded with `seed`: the same text every time.
+    static func text(seed: UInt64, lines: Int) -> [UInt8] {
+        var generator = SeededGenerator(seed: seed)
+        return generator.text(lines: lines)
+    }
+
     mutating func bytes(_ count: Int) -> [UInt8] {
         var result = [UInt8](repeating: 0, count: count)
         var index = 0
