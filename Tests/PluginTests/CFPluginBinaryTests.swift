@@ -35,7 +35,7 @@ import Testing
                 ["\(peer.port)", "fast-push", "my-app", "--route", harness.url, "--path", harness.local],
                 environment: ["FASTPUSH_CACHE_DIR": cache, "CF_TRACE": "true"])
             #expect(run.status == 0, "\(run.output)\n\(run.errors)")
-            #expect(run.output.contains("[MOD]  app.py (delta "))
+            #expect(run.output.contains("[MOD]  app.py (3.9 KiB, sent "))
             #expect(run.output.contains("[DEL]  templates/old.html"))
             #expect(run.output.contains("The app is back after"))
             #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)

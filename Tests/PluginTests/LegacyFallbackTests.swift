@@ -83,8 +83,8 @@ import TestSupport
         _ = try await session.run()
         let lines = terminal.captured
         #expect(lines.first?.contains("speaks only the original API (v1)") == true)
-        #expect(lines.contains { $0.hasPrefix("[MOD]  app.py (whole, ") })
-        #expect(lines.contains { $0.hasPrefix("[NEW]  static/app.js (whole, ") })
+        #expect(lines.contains { $0.hasPrefix("[MOD]  app.py (") && $0.hasSuffix(", sent whole as base64)") })
+        #expect(lines.contains("[NEW]  static/app.js (27 B, sent whole as base64)"))
         #expect(lines.contains("[KEEP] templates/old.html (deleted here; the original API cannot delete it)"))
         #expect(lines.contains("The controller says: Updated 3 files without restart"))
         #expect(try FileTree.read(container + "/app.py") == FileTree.read(local + "/app.py"))

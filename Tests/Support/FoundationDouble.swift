@@ -44,8 +44,8 @@ public struct FoundationDouble: Encodable, Sendable {
     public var spaceGuid = "space-guid"
     public var spaceName = "dev"
     public var apps: [App] = []
-    /// `""`: the router honours X-Cf-App-Instance; `ignore-header` or `strip-header`: it sends requests to the
-    /// instances in turn, forwarding or removing the header.
+    /// `""`: the router honours X-Cf-App-Instance; `ignore-header` or `strip-header`: it sends a request addressed to
+    /// instance N to instance N+1, forwarding or removing the header.
     public var misroute = ""
 
     public init(apps: [App]) { self.apps = apps }

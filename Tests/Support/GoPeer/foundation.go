@@ -33,8 +33,9 @@ type Foundation struct {
 	// The token the Cloud Controller accepts (default: AccessToken); another one is answered 401.
 	AcceptedToken string    `json:"accepted_token"`
 	Apps          []AppSpec `json:"apps"`
-	// "" routes by X-Cf-App-Instance; "ignore-header" sends every request to the next instance in turn and
-	// forwards the header; "strip-header" does the same and removes it, as a route service in front might.
+	// "" routes by X-Cf-App-Instance; "ignore-header" sends a request addressed to instance N to instance N+1
+	// (the wrong one, always) and forwards the header; "strip-header" does the same and removes the header, as a
+	// route service in front might.
 	Misroute string `json:"misroute"`
 }
 
@@ -331,14 +332,11 @@ func (s *Servers) route(w http.ResponseWriter, r *http.Request) {
 	index := -1
 	header := r.Header.Get("X-Cf-App-Instance")
 	switch {
-	case s.foundation.Misroute != "" || header == "":
+	case header == "":
 		s.mu.Lock()
 		index = s.turn % len(app.Backends)
 		s.turn++
 		s.mu.Unlock()
-		if s.foundation.Misroute == "strip-header" {
-			r.Header.Del("X-Cf-App-Instance")
-		}
 	default:
 		match := instanceHeader.FindStringSubmatch(header)
 		if match == nil {
@@ -351,6 +349,12 @@ func (s *Servers) route(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		index = number
+		if s.foundation.Misroute != "" {
+			index = (number + 1) % len(app.Backends)
+		}
+		if s.foundation.Misroute == "strip-header" {
+			r.Header.Del("X-Cf-App-Instance")
+		}
 	}
 	target, _ := url.Parse(fmt.Sprintf("http://127.0.0.1:%d", app.Backends[index]))
 	proxy := httputil.NewSingleHostReverseProxy(target)
