@@ -176,7 +176,7 @@ package struct LegacyFileAPI: Sendable {
     /// neither, and then every control request must be refused.
     static func legacyToken(config: ControllerConfig, environment: [String: String]) -> String? {
         if let token = config.token, !token.isEmpty { return token }
-        return ContainerIdentity.applicationID(environment: environment)
+        return (try? VCAPApplication.read(from: environment))?.applicationID
     }
 
     /// Whether `presented` (the `x-auth-token` header) equals `expected`, in time that does not depend on where

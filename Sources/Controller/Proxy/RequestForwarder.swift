@@ -20,6 +20,11 @@ import NIOPosix
 ///
 /// Each side reads only while the other can take its bytes, so a slow reader slows the writer instead of
 /// filling memory.
+///
+/// A control answer that says `Connection: close` (a refusal that did not read the request's body) ends the
+/// connection after it: the client's side is closed at once, so the client sees the end right after the answer,
+/// and what is left of the request is read and dropped, for at most ``lingerLimit``, never handed to the control
+/// routes.
 final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, AppConnectionOwner {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -55,6 +60,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     private enum Destination {
         case app
         case controller
+        /// No one: the rest of a control request whose answer ended the connection.
+        case discarded
     }
 
     /// Something the client sent that waits for the answers before it.
@@ -92,6 +99,8 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     private var receiving: Destination?
     /// The control routes have a request whose answer has not ended.
     private var controllerAnswering = false
+    /// The control routes' answer in progress says `Connection: close`.
+    private var controllerCloses = false
     /// What arrived while an answer was pending, in order.
     private var waiting = CircularBuffer<Waiting>()
     /// Taking up what waited is in progress.
@@ -154,7 +163,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             switch receiving {
             case .controller: passOn(part, context: context)
             case .app: send(.body(.byteBuffer(bytes)))
-            case nil: break
+            case .discarded, nil: break
             }
         case .end(let trailers):
             let destination = receiving
@@ -162,7 +171,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             switch destination {
             case .controller:
                 passOn(part, context: context)
-            case .app where exchange == nil:
+            case .app where exchange == nil, .discarded:
                 // The end of a request answered early: the connection was only kept open to read it.
                 if lingering { closeNow() }
             case .app:
@@ -210,10 +219,24 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only the control routes' answers pass through here: the app's are written from this handler.
-        let ends = if case .end = unwrapOutboundIn(data) { true } else { false }
-        context.write(data, promise: promise)
-        if ends && controllerAnswering {
+        guard controllerAnswering else { return context.write(data, promise: promise) }
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            controllerCloses = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end where controllerCloses:
             controllerAnswering = false
+            controllerCloses = false
+            let written = promise ?? context.eventLoop.makePromise()
+            context.write(data, promise: written)
+            let requestEnded = receiving != .controller
+            if !requestEnded { receiving = .discarded }
+            closeClient(after: written.futureResult, requestEnded: requestEnded, endingOutput: true, context: context)
+        case .end:
+            controllerAnswering = false
+            context.write(data, promise: promise)
             // When shutting down, the control routes close the connection after this answer themselves.
             answered()
         }
@@ -263,8 +286,9 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         switch receiving {
-        case .app:
-            // The client's bytes stopped making sense in the middle of a proxied request.
+        case .app, .discarded:
+            // The client's bytes stopped making sense in the middle of a proxied request, or of one already
+            // answered.
             closeNow()
         case .controller:
             context.fireErrorCaught(error)
@@ -501,13 +525,22 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     /// Ends the client's connection once `written` (the answer's end) is out. A client still sending its
     /// request reads an answer only after it has sent everything (or never, if the connection is reset under
     /// it), so the rest of the request is read and dropped first, for at most ``lingerLimit``.
-    private func closeClient(after written: EventLoopFuture<Void>, requestEnded: Bool, context: ChannelHandlerContext) {
+    ///
+    /// With `endingOutput`, the connection's sending side closes as soon as the answer is out (a TCP half-close,
+    /// RFC 9112 §9.6), so that a client sending a body with no end sees the end of the answer at once. The control
+    /// routes' refusals ask for it: they want none of the body. An app's early answer leaves the client's side
+    /// open until the request has ended, as it always did.
+    private func closeClient(
+        after written: EventLoopFuture<Void>, requestEnded: Bool, endingOutput: Bool = false,
+        context: ChannelHandlerContext
+    ) {
         guard !requestEnded else {
             stopTakingInput()
             written.assumeIsolated().whenComplete { _ in context.close(promise: nil) }
             return
         }
         lingering = true
+        if endingOutput { written.assumeIsolated().whenSuccess { context.close(mode: .output, promise: nil) } }
         context.eventLoop.assumeIsolated().scheduleTask(in: Self.lingerLimit) { context.close(promise: nil) }
         resumeReading()
     }

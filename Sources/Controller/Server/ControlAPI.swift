@@ -5,7 +5,8 @@ import Hummingbird
 import NIOCore
 
 /// The routes under the base path: the v2 sync protocol (`/v2/...`) and the original controller's API
-/// (`/files`, `/restart`, `/status`), all behind ``ControlAuthMiddleware``.
+/// (`/files`, `/restart`, `/status`), all behind ``ControlAuthMiddleware``, and, when the controller knows which
+/// instance it is, behind ``InstanceCheckMiddleware`` first.
 ///
 /// v2 routes (bodies and answers are documented in docs/CONTROLLER.md):
 /// - `GET  v2/manifest`: the app's manifest (binary); `If-None-Match: "<root digest>"` answers 304 when
@@ -23,8 +24,11 @@ struct ControlAPI: Sendable {
 
     func register(
         on router: Router<ControllerRequestContext>, token: String?, openWithoutToken: Bool,
-        cloudFoundry: CloudFoundryAuthorizer?
+        cloudFoundry: CloudFoundryAuthorizer?, instance: InstanceIdentity?
     ) {
+        // On the router, not the group: it runs before authentication, and its field is also on the answers to
+        // paths under the base path that are no route. (The router sees control requests only.)
+        if let instance { router.add(middleware: InstanceCheckMiddleware(identity: instance)) }
         let group = router.group(RouterPath(config.basePath))
             .add(
                 middleware: ControlAuthMiddleware<ControllerRequestContext>(

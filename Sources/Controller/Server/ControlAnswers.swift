@@ -65,22 +65,11 @@ struct ContainerIdentity: Encodable, Sendable {
     /// a restart happened within the second.
     var controllerRun: String
 
-    init(environment: [String: String]) {
-        applicationVersion = Self.application(environment)?["application_version"] as? String
-        instanceIndex = environment["CF_INSTANCE_INDEX"]
+    init(environment: [String: String], instance: InstanceIdentity?) {
+        applicationVersion = (try? VCAPApplication.read(from: environment))?.applicationVersion
+        instanceIndex = instance.map { String($0.index) }
         controllerStartedAt = Int64(Date().timeIntervalSince1970)
         controllerRun = UUID().uuidString.lowercased()
-    }
-
-    /// The app's GUID, from `VCAP_APPLICATION`.
-    static func applicationID(environment: [String: String]) -> String? {
-        (application(environment)?["application_id"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-    }
-
-    private static func application(_ environment: [String: String]) -> [String: Any]? {
-        environment["VCAP_APPLICATION"].flatMap { text in
-            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
-        }
     }
 }
 

@@ -37,7 +37,7 @@ struct ControllerServer: Sendable {
         let loopback = ["127.0.0.1", "::1", "localhost"].contains(config.bindAddress)
         var cloudFoundry: CloudFoundryAuthorizer? = nil
         if let api = config.cfAPI {
-            if let application = ContainerIdentity.applicationID(environment: environment) {
+            if let application = (try? VCAPApplication.read(from: environment))?.applicationID {
                 cloudFoundry = CloudFoundryAuthorizer(apiURL: api, applicationID: application, client: client)
             } else {
                 ControllerLog.warning("cf_api is set but VCAP_APPLICATION has no application_id, so Cloud Foundry tokens cannot be checked")
@@ -49,11 +49,19 @@ struct ControllerServer: Sendable {
                     ? "no control token is configured; the control API is open on loopback only"
                     : "no control token is configured, so control requests are refused; set FASTPUSH_TOKEN")
         }
+        let instance = InstanceIdentity.read(from: environment)
+        if let instance {
+            ControllerLog.info("this is \(instance); control requests addressed to another instance are refused")
+        } else {
+            ControllerLog.info(
+                "no instance identity: neither CF_INSTANCE_INDEX nor VCAP_APPLICATION gives this instance's index, so control requests are not checked against X-Cf-App-Instance")
+        }
         let router = Router(context: ControllerRequestContext.self)
         ControlAPI(
             config: config, pushes: pushes, backend: backend, legacy: LegacyFileAPI(config: config, appRoot: root),
-            identity: ContainerIdentity(environment: environment)
-        ).register(on: router, token: token, openWithoutToken: loopback, cloudFoundry: cloudFoundry)
+            identity: ContainerIdentity(environment: environment, instance: instance)
+        ).register(
+            on: router, token: token, openWithoutToken: loopback, cloudFoundry: cloudFoundry, instance: instance)
         let backend = self.backend
         let proxy = ReverseProxy(
             backendPort: config.backendPort, waitLimit: config.requestWait,

@@ -105,6 +105,10 @@ final class ControllerHarness: @unchecked Sendable {
         var pythonFilesInApp = true
         /// The environment the backend (and the rules' commands) get.
         var environment = ProcessInfo.processInfo.environment
+        /// What Cloud Foundry tells the controller about the app: `VCAP_APPLICATION` (the legacy token, the
+        /// container's identity) and `CF_INSTANCE_INDEX`. By default an app GUID and no instance index, so the
+        /// controller has no instance identity.
+        var platformEnvironment = ["VCAP_APPLICATION": #"{"application_id":"6d1a-guid","application_version":"v1"}"#]
         /// Changes to the test's configuration.
         var configure: @Sendable (inout ControllerConfig) throws -> Void = { _ in }
     }
@@ -148,8 +152,9 @@ final class ControllerHarness: @unchecked Sendable {
         self.server = try ControllerServer(config: config, root: app, environment: options.environment)
         try await self.server.backend.start()
         let (stream, continuation) = AsyncStream.makeStream(of: Int.self)
-        let environment = ["VCAP_APPLICATION": #"{"application_id":"6d1a-guid","application_version":"v1"}"#]
-        let application = self.server.makeApplication(environment: environment) { port in continuation.yield(port) }
+        let application = self.server.makeApplication(environment: options.platformEnvironment) { port in
+            continuation.yield(port)
+        }
         group = ServiceGroup(configuration: .init(services: [application], logger: .init(label: "test")))
         let group = self.group
         running = Task { try await group.run() }

@@ -49,6 +49,25 @@ struct RawConnection {
         outbound.finish()
     }
 
+    /// The sending side alone, for a task that sends while the test reads.
+    var sender: Sender { Sender(outbound: outbound) }
+
+    struct Sender: Sendable {
+        fileprivate let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+
+        /// Sends `chunk` again and again, as a client with a body that has no end, until the connection takes no
+        /// more (it closed) or the task is cancelled; returns how many bytes went out.
+        func sendRepeatedly(_ chunk: [UInt8]) async -> Int {
+            let buffer = ByteBuffer(bytes: chunk)
+            var sent = 0
+            while !Task.isCancelled {
+                do { try await outbound.write(buffer) } catch { break }
+                sent += chunk.count
+            }
+            return sent
+        }
+    }
+
     /// Reads exactly `count` bytes.
     mutating func read(_ count: Int) async throws -> [UInt8] {
         while buffered.count < count {
