@@ -9,7 +9,7 @@ struct FastPushCommand: AsyncParsableCommand {
         abstract: "Push only what changed into a running app; work with signatures, deltas and manifests.",
         version: FastPushVersion.current,
         subcommands: [
-            DemoCommand.self, PushCommand.self, StatusCommand.self, SignatureCommand.self, DeltaCommand.self, PatchCommand.self, ManifestCommand.self,
+            DemoCommand.self, InitCommand.self, PushCommand.self, StatusCommand.self, SignatureCommand.self, DeltaCommand.self, PatchCommand.self, ManifestCommand.self,
         ]
     )
 }

@@ -68,14 +68,17 @@ import Testing
 
     /// Starts `command` in `app` as the platform starts the app's web process, waits for the controller and its app,
     /// pushes an edit of the example app with `fastpush push`, and checks that it arrived.
-    func startAndPush(_ command: String, app: String, environment: [String: String], workspace: String) async throws {
+    func startAndPush(
+        _ command: String, app: String, environment: [String: String], workspace: String,
+        backendCommand: String? = ExampleApp.command
+    ) async throws {
         let port = Int(try freeLoopbackPort())
         let token = "buildpack-\(UInt32.random(in: 0...UInt32.max))"
         var variables = environment
         variables["PORT"] = "\(port)"
         variables["BIND_ADDRESS"] = "127.0.0.1"
         variables["BACKEND_PORT"] = "\(try freeLoopbackPort())"
-        variables["BACKEND_COMMAND"] = ExampleApp.command
+        if let backendCommand { variables["BACKEND_COMMAND"] = backendCommand }
         variables["FASTPUSH_TOKEN"] = token
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -199,5 +202,31 @@ import Testing
         #expect(refused.output.contains("nothing was installed"))
         #expect(!FileManager.default.fileExists(atPath: workspace + "/slug/.fastpush/bin/cf-fastpush-controller"))
         #expect(try FileManager.default.contentsOfDirectory(atPath: workspace + "/slug/.fastpush/bin").isEmpty)
+    }
+
+    /// `fastpush init --write` on the example app, then the buildpack, then the start command its manifest names:
+    /// the app starts from what init wrote (no BACKEND_COMMAND), and takes a push.
+    @Test func anAppPreparedByInitRunsThroughTheBuildpack() async throws {
+        let workspace = try FileTree.makeTemporaryDirectory(prefix: "fastpush-buildpack-init")
+        defer { try? FileTree.removeRecursively(workspace) }
+        let build = workspace + "/app", deps = workspace + "/deps"
+        try ExampleApp.create(at: build)
+        let initRun = try await FastPushBinary.run(["init", build, "--write"])
+        #expect(initRun.status == 0, "\(initRun.errors)")
+        let manifest = ManifestFile(text: String(decoding: try FileTree.read(build + "/manifest.yml"), as: UTF8.self))
+        #expect(manifest.buildpacks == ["fastpush_buildpack", "python_buildpack"])
+        let command = try #require(manifest.command)
+
+        let buildpack = try buildpack(in: workspace)
+        try FileManager.default.createDirectory(atPath: deps + "/0", withIntermediateDirectories: true)
+        let supply = try run(buildpack + "/bin/supply", [build, workspace + "/cache", deps, "0"])
+        #expect(supply.status == 0, "\(supply.output)")
+        // The Python buildpack's runtime provides `python`.
+        let runtime = workspace + "/python-runtime"
+        try FileManager.default.createDirectory(atPath: runtime, withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: runtime + "/python", withDestinationPath: "/usr/bin/python3")
+        try await startAndPush(
+            "exec \(command)", app: build,
+            environment: ["PATH": "\(deps)/0/bin:\(runtime):/usr/bin:/bin", "HOME": build], workspace: workspace, backendCommand: nil)
     }
 }

@@ -198,4 +198,27 @@ import Testing
             #expect(crashed.errors.contains("instance 1 of my-app is CRASHED, not running"))
         }
     }
+
+    /// Something between the router and the app that ignores `X-Cf-App-Instance` (as a route service does) must never
+    /// make one instance's answer count as another's: the controller refuses a request addressed to another instance
+    /// (421), and names itself in every answer, which the client checks when the header did not reach it.
+    @Test(arguments: ["ignore-header", "strip-header"])
+    func anInstanceIsNeverReportedUpdatedWhenAnotherAnswered(misroute: String) async throws {
+        try await Self.withInstances(2, misroute: misroute) { instances, peer in
+            let before = try instances.map { try $0.containerManifest(ignoringLocalRules: true) }
+            try FileTree.write(Array("misrouted\n".utf8), to: instances[0].local + "/static/misrouted.txt")
+            let run = try await FastPushBinary.run(
+                ["\(peer.port)", "fast-push", "my-app", "--path", instances[0].local],
+                environment: ["FASTPUSH_CACHE_DIR": instances[0].workspace + "/cf-cache"])
+            #expect(run.status == 1, "\(run.output)")
+            #expect(run.errors == "FAILED\n")
+            #expect(run.output.contains("instance 0: failed: instance 1 answered a request addressed to instance 0"), "\(run.output)")
+            #expect(run.output.contains("instance 1: failed: instance 0 answered a request addressed to instance 1"), "\(run.output)")
+            #expect(!run.output.contains("All 2 instances have the same files"))
+            // Every request reached the other instance; with the header forwarded, neither acted on it.
+            for (instance, manifest) in zip(instances, before) where misroute == "ignore-header" {
+                #expect(try instance.containerManifest(ignoringLocalRules: true) == manifest)
+            }
+        }
+    }
 }

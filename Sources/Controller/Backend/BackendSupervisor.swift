@@ -345,7 +345,7 @@ actor BackendSupervisor {
         }
         state = .stopped
         if let status {
-            log("stopped the backend (pid \(process.pid)) in \(began.duration(to: clock.now)): \(status)")
+            log("stopped the backend (pid \(process.pid)) in \(began.duration(to: clock.now).forPeople): \(status)")
         } else {
             let failure = "the backend (pid \(process.pid)) did not end even after SIGKILL; it is stuck in the kernel"
             lastFailure = failure

@@ -54,9 +54,9 @@ struct CommandRunner: Sendable {
             exitStatus: timedOut ? "timed out after \(Self.format(timeout)) s" : Self.describe(status),
             output: tail.lines(), seconds: seconds())
         if report.succeeded {
-            ControllerLog.info("\"\(command)\" succeeded in \(Self.format(report.seconds)) s")
+            ControllerLog.info("\"\(command)\" succeeded in \(Duration.seconds(report.seconds).forPeople)")
         } else {
-            ControllerLog.warning("\(report.failureSummary) after \(Self.format(report.seconds)) s")
+            ControllerLog.warning("\(report.failureSummary) after \(Duration.seconds(report.seconds).forPeople)")
         }
         return report
     }

@@ -179,10 +179,11 @@ struct ControllerClient: Sendable {
     /// The controller names the instance it is (`X-Fastpush-Instance: GUID:INDEX`); an answer from another instance than
     /// the one addressed (a router or route service that ignored `X-Cf-App-Instance`) must never count as that instance's.
     private func checkInstance(_ response: Response) throws {
-        guard let wanted = endpoint.instance, let answered = response.headers[Self.instanceHeader].first,
-            answered.lowercased() != wanted.lowercased()
-        else { return }
+        guard let wanted = endpoint.instance, let answered = response.headers[Self.instanceHeader].first else { return }
+        // A controller that knows its index but not its app's GUID names the index alone.
         let index = answered.split(separator: ":").last.map(String.init) ?? answered
+        let matches = answered.contains(":") ? answered.lowercased() == wanted.lowercased() : index == endpoint.instanceIndex
+        guard !matches else { return }
         throw ClientError(
             "instance \(index) answered a request addressed to instance \(endpoint.instanceIndex ?? wanted): the route does not honour X-Cf-App-Instance (a route service in front of the app ignores it), so instances cannot be told apart through it; push without a route service, or to one instance's own URL with --route")
     }

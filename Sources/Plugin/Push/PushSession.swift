@@ -221,8 +221,5 @@ struct PushSession {
         seconds(ContinuousClock.now - start)
     }
 
-    static func seconds(_ duration: Duration) -> String {
-        let milliseconds = Int(duration / .milliseconds(1))
-        return milliseconds < 1000 ? "\(milliseconds) ms" : String(format: "%.1f s", Double(milliseconds) / 1000)
-    }
+    static func seconds(_ duration: Duration) -> String { duration.forPeople }
 }
