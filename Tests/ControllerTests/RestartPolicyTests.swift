@@ -112,6 +112,31 @@ import Testing
 
     // MARK: Commands
 
+    /// The control token is the controller's: neither the app nor a rule's command gets it in its environment, and
+    /// output that shows it anyway (the app found it elsewhere) reaches neither the log nor an answer.
+    @Test func theControlTokenNeverReachesTheAppsEnvironmentOrItsOutput() async throws {
+        let token = "secret-\(UInt32.random(in: 0...UInt32.max))"
+        var environment = ProcessInfo.processInfo.environment
+        environment["FASTPUSH_TOKEN"] = token
+        environment["FASTPUSH_GRACE_SECONDS"] = "2"
+        environment["SOMEWHERE_ELSE"] = "a copy: \(token)."
+        let show = "#!/bin/sh\nenv | grep -c '^FASTPUSH_' || true\necho \"leaked $SOMEWHERE_ELSE\"\n"
+        let options = try Self.options(
+            files: ["show.sh": show, "requirements.txt": "flask==3.0\n"],
+            controllerRules: "restart_rules:\n  - paths: /requirements.txt\n    run: ./show.sh\n", environment: environment)
+        try await Harness.with(token: token, options: options) { harness in
+            let local = try harness.localCopy()
+            defer { try? FileTree.removeRecursively(local) }
+            try Self.write("flask==3.1\n", to: local + "/requirements.txt")
+            let pushed = try await Self.push(harness, from: local)
+            #expect(pushed.status == 200, "\(pushed.text)")
+            let output = try #require(pushed.commands.first?["output"] as? [String])
+            #expect(output.first == "0", "no FASTPUSH_ variable reached the command: \(output)")
+            #expect(output.contains("leaked a copy: [PRIVATE DATA HIDDEN]."), "\(output)")
+            #expect(!pushed.text.contains(token))
+        }
+    }
+
     @Test func aSucceedingInstallCommandRunsInTheAppWithTheAppsEnvironmentThenRestarts() async throws {
         let install = "#!/bin/sh\necho \"installing $(cat requirements.txt)\"\necho \"PORT=$PORT\"\npwd\n"
         let options = try Self.options(

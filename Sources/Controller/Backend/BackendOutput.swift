@@ -10,7 +10,35 @@ struct OutputPassThrough: Sendable, Hashable {
     /// Receives the backend's stderr lines and the supervisor's own messages; `nil` drops them.
     var standardError: Int32?
 
+    /// Secrets of the controller's (its control token) that no line passed on or kept may show: each is replaced by
+    /// ``hiddenMark`` wherever it appears.
+    var hidden: [[UInt8]] = []
+
     static let controllerStreams = OutputPassThrough(standardOutput: STDOUT_FILENO, standardError: STDERR_FILENO)
+
+    static let hiddenMark = Array("[PRIVATE DATA HIDDEN]".utf8)
+
+    /// `line` with every hidden secret replaced.
+    func redacted(_ line: ArraySlice<UInt8>) -> ArraySlice<UInt8> {
+        var result = line
+        for secret in hidden where !secret.isEmpty && result.count >= secret.count {
+            var output: [UInt8] = []
+            var index = result.startIndex
+            var found = false
+            while index < result.endIndex {
+                if result.endIndex - index >= secret.count, result[index..<index + secret.count].elementsEqual(secret) {
+                    output += Self.hiddenMark
+                    index += secret.count
+                    found = true
+                } else {
+                    output.append(result[index])
+                    index += 1
+                }
+            }
+            if found { result = output[...] }
+        }
+        return result
+    }
 
     /// Writes one line and its newline in a single `write` where possible, so lines from the backend's two
     /// streams and from the supervisor do not tear each other apart.
@@ -117,6 +145,7 @@ enum OutputPump {
         defer { chunk.deallocate() }
 
         func deliver(_ line: ArraySlice<UInt8>, stream: Int) {
+            let line = passThrough.redacted(line)
             OutputPassThrough.write(line, to: destinations[stream])
             var text = line
             if text.last == 0x0D { text = text.dropLast() }

@@ -17,16 +17,24 @@ struct ControllerServer: Sendable {
     init(config: ControllerConfig, root: String, environment: [String: String]) throws {
         self.config = config
         self.root = root
+        var passThrough = OutputPassThrough.controllerStreams
+        passThrough.hidden = config.token.map { [Array($0.utf8)] } ?? []
         backend = BackendSupervisor(
             configuration: .init(
                 command: config.backendCommand, workingDirectory: root, backendPort: UInt16(config.backendPort),
-                environment: environment, gracePeriod: config.gracePeriod,
-                restartPolicy: .init(restartsOnCrash: config.restartOnCrash)))
+                environment: Self.appEnvironment(environment), gracePeriod: config.gracePeriod,
+                restartPolicy: .init(restartsOnCrash: config.restartOnCrash), passThrough: passThrough))
         pushes = try PushService(root: root, maximumFileSize: config.maxPushBytes * 8)
         var clientConfiguration = HTTPClient.Configuration()
         clientConfiguration.decompression = .disabled
         clientConfiguration.redirectConfiguration = .disallow
         client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+    }
+
+    /// What the app and the restart rules' commands run with: the controller's environment without its own settings
+    /// (`FASTPUSH_TOKEN` and the other `FASTPUSH_*` variables), so app code cannot read the control token.
+    static func appEnvironment(_ environment: [String: String]) -> [String: String] {
+        environment.filter { !$0.key.hasPrefix("FASTPUSH_") }
     }
 
     /// The application; `onServerRunning` receives the bound port (tests bind port 0).
