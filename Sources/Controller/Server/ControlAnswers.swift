@@ -1,5 +1,9 @@
 import DeltaSync
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The JSON answer to `POST v2/push` (keys documented in docs/CONTROLLER.md; clients rely on them).
 struct PushAnswer: Encodable, Sendable {
@@ -66,7 +70,7 @@ struct ContainerIdentity: Encodable, Sendable {
     var controllerRun: String
 
     init(environment: [String: String]) {
-        applicationVersion = Self.application(environment)?["application_version"] as? String
+        applicationVersion = Self.application(environment)?.applicationVersion
         instanceIndex = environment["CF_INSTANCE_INDEX"]
         controllerStartedAt = Int64(Date().timeIntervalSince1970)
         controllerRun = UUID().uuidString.lowercased()
@@ -74,12 +78,30 @@ struct ContainerIdentity: Encodable, Sendable {
 
     /// The app's GUID, from `VCAP_APPLICATION`.
     static func applicationID(environment: [String: String]) -> String? {
-        (application(environment)?["application_id"] as? String).flatMap { $0.isEmpty ? nil : $0 }
+        application(environment)?.applicationID.flatMap { $0.isEmpty ? nil : $0 }
     }
 
-    private static func application(_ environment: [String: String]) -> [String: Any]? {
+    private static func application(_ environment: [String: String]) -> VCAPApplication? {
         environment["VCAP_APPLICATION"].flatMap { text in
-            (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any]
+            try? JSONDecoder().decode(VCAPApplication.self, from: Data(text.utf8))
+        }
+    }
+
+    /// The two fields of `VCAP_APPLICATION` that identify the app; each is `nil` unless it is a string, without
+    /// making the other unreadable (as with a `[String: Any]` from `JSONSerialization`).
+    private struct VCAPApplication: Decodable {
+        var applicationID: String?
+        var applicationVersion: String?
+
+        enum CodingKeys: String, CodingKey {
+            case applicationID = "application_id"
+            case applicationVersion = "application_version"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            applicationID = try? container.decodeIfPresent(String.self, forKey: .applicationID)
+            applicationVersion = try? container.decodeIfPresent(String.self, forKey: .applicationVersion)
         }
     }
 }
