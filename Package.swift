@@ -16,9 +16,9 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
-        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
-        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        // No traits: the default FullFoundation trait imports Foundation (and so ICU, about 40 MB) into the
+        // controller for URL-encoded forms it never reads; ConfigurationSupport is unused too.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -29,6 +29,8 @@ let package = Package(
     targets: [
         .systemLibrary(name: "CXXHash", providers: [.apt(["libxxhash-dev"])]),
         .systemLibrary(name: "CZlib", providers: [.apt(["zlib1g-dev"])]),
+        // libyaml for the config files; linked statically (see the Controller's linkerSettings).
+        .systemLibrary(name: "CYAML", providers: [.apt(["libyaml-dev"])]),
         .target(name: "DeltaSync", dependencies: ["CXXHash", "CZlib"], swiftSettings: strictness),
         .target(name: "GobRPC", swiftSettings: strictness),
         .executableTarget(
@@ -44,19 +46,30 @@ let package = Package(
         .target(
             name: "Controller",
             dependencies: [
-                "DeltaSync", .product(name: "Yams", package: "Yams"), .product(name: "Crypto", package: "swift-crypto"),
+                "DeltaSync", "CYAML",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTPTypesHTTP1", package: "swift-nio-extras"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
             ],
-            swiftSettings: strictness
+            swiftSettings: strictness,
+            // `-l:libyaml.a`: the static archive Debian's libyaml-dev ships, so that the controller, which runs in
+            // containers without libyaml, needs no libyaml-0.so.2 (CYAML's module map links nothing itself).
+            linkerSettings: [.linkedLibrary(":libyaml.a")]
         ),
-        .executableTarget(name: "ControllerMain", dependencies: ["Controller", "DeltaSync"], swiftSettings: strictness),
+        .executableTarget(
+            name: "ControllerMain", dependencies: ["Controller", "DeltaSync"], swiftSettings: strictness,
+            // The shipped controller (scripts/release) exports no symbols (the static Swift runtime asks for
+            // --export-dynamic: 3 MB of symbol tables nothing looks up) and is not position-independent, as Go builds
+            // by default: 2 MB of relocations less, which the 25 MB limit needs.
+            linkerSettings: [
+                .unsafeFlags(
+                    ["-Xlinker", "--no-export-dynamic", "-Xclang-linker", "-no-pie"], .when(configuration: .release))
+            ]),
         .testTarget(
             name: "DeltaSyncTests",
             dependencies: ["DeltaSync", .product(name: "PropertyBased", package: "swift-property-based")],
@@ -77,6 +90,7 @@ let package = Package(
             name: "ControllerTests",
             dependencies: [
                 "Controller", "DeltaSync", .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,6 +1,11 @@
 import Controller
 import DeltaSync
-import Foundation
+import Glibc
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 // cf-fastpush-controller: the app container's start command. It starts the app (the backend), proxies
 // every request to it, and serves the sync API under the base path.

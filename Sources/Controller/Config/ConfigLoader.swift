@@ -1,7 +1,5 @@
 import DeltaSync
-import Foundation
 import Glibc
-import Yams
 
 /// Turns one config file and the environment into a ``ControllerConfig``, remembering where every value came
 /// from so an error can name the file or variable and the value that is wrong.
@@ -80,29 +78,29 @@ struct ConfigLoader {
     ///
     /// - Parameter onlyKeys: When given, any other key is an error (for files that hold nothing else).
     static func parse(_ bytes: [UInt8], path: String, onlyKeys: [String]? = nil) throws(ControllerError) -> ConfigFile {
-        guard let text = String(validating: bytes, as: UTF8.self) else {
+        guard String(validating: bytes, as: UTF8.self) != nil else {
             throw ControllerError(.configuration, "the config file \(path) is not UTF-8 text; save it as UTF-8")
         }
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
+        let root: YAMLNode?
+        do throws(YAMLError) {
+            root = try YAMLReader.document(bytes)
         } catch {
             throw ControllerError(.configuration, "the config file \(path) is not valid YAML: \(error)")
         }
         var values: [String: Value] = [:]
         guard let root else { return ConfigFile(path: path, values: values) }
-        guard case .mapping(let mapping) = root else {
+        guard case .mapping(let mapping) = root.content else {
             throw ControllerError(
                 .configuration,
                 "the config file \(path) must be a mapping of settings, one `key: value` per line "
-                    + "(such as `port: 9000`), not a \(describe(root))")
+                    + "(such as `port: 9000`), not a \(root.kindName)")
         }
         for (keyNode, valueNode) in mapping {
-            guard case .scalar(let key) = keyNode else {
+            guard let key = keyNode.text else {
                 throw ControllerError(
-                    .configuration, "the config file \(path) has a \(describe(keyNode)) as a key; keys are names")
+                    .configuration, "the config file \(path) has a \(keyNode.kindName) as a key; keys are names")
             }
-            let name = key.string.lowercased()
+            let name = key.lowercased()
             if let onlyKeys, !onlyKeys.contains(name) {
                 throw ControllerError(
                     .configuration,
@@ -114,39 +112,30 @@ struct ConfigLoader {
                     throw ControllerError(
                         .configuration, "\(path) has both `restart_rules` and `rules`, two names for one list; keep one")
                 }
-                if valueNode.null == nil {
+                if !valueNode.isNull {
                     values[name] = .rules(try RuleListParser.rules(from: valueNode, source: "`\(name)` in \(path)"))
                 }
                 continue
             }
-            switch valueNode {
-            case .scalar(let scalar):
-                if valueNode.null == nil { values[name] = .scalar(scalar.string) }
+            switch valueNode.content {
+            case .scalar(let text, _):
+                if !valueNode.isNull { values[name] = .scalar(text) }
             case .sequence(let sequence):
                 var items: [String] = []
                 for item in sequence {
-                    guard case .scalar(let scalar) = item else {
+                    guard let text = item.text else {
                         throw ControllerError(
-                            .configuration, "`\(name)` in \(path) lists a \(describe(item)); list plain values only")
+                            .configuration, "`\(name)` in \(path) lists a \(item.kindName); list plain values only")
                     }
-                    items.append(scalar.string)
+                    items.append(text)
                 }
                 values[name] = .list(items)
-            case .mapping, .alias:
+            case .mapping:
                 throw ControllerError(
-                    .configuration, "`\(name)` in \(path) is a \(describe(valueNode)); give it a single value")
+                    .configuration, "`\(name)` in \(path) is a \(valueNode.kindName); give it a single value")
             }
         }
         return ConfigFile(path: path, values: values)
-    }
-
-    private static func describe(_ node: Node) -> String {
-        switch node {
-        case .scalar: "single value"
-        case .mapping: "mapping"
-        case .sequence: "list"
-        case .alias: "YAML alias"
-        }
     }
 
     // MARK: Reading the settings
@@ -288,7 +277,20 @@ struct ConfigLoader {
         return path
     }
 
-    private static func trimmed(_ text: String) -> String {
-        text.trimmingCharacters(in: .whitespacesAndNewlines)
+    /// `text` without white space (Unicode's, newlines included) at either end.
+    static func trimmed(_ text: String, newlines: Bool = true) -> String {
+        func isSpace(_ scalar: Unicode.Scalar) -> Bool {
+            scalar.properties.isWhitespace && (newlines || !Self.newlines.contains(scalar))
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }),
+            let last = scalars.lastIndex(where: { !isSpace($0) })
+        else { return "" }
+        return String(scalars[first...last])
     }
+
+    /// The characters Foundation's `CharacterSet.newlines` holds, which `trimmed(_:newlines: false)` keeps.
+    private static let newlines: Set<Unicode.Scalar> = [
+        "\n", "\u{0B}", "\u{0C}", "\r", "\u{85}", "\u{2028}", "\u{2029}",
+    ]
 }

@@ -1,7 +1,5 @@
 import DeltaSync
-import Foundation
 import Glibc
-import Yams
 
 /// Reads a list of restart rules written in YAML, the same in the controller's `restart_rules:` and in an
 /// app's `.fastpush.yml`:
@@ -31,30 +29,29 @@ enum RuleListParser {
     /// The rules of a YAML list, in order.
     ///
     /// - Parameter source: Names the list in messages, such as "`restart_rules` in .fastpush.yml".
-    static func rules(from node: Node, source: String) throws(ControllerError) -> [ConfiguredRule] {
-        guard case .sequence(let sequence) = node else {
+    static func rules(from node: YAMLNode, source: String) throws(ControllerError) -> [ConfiguredRule] {
+        guard case .sequence(let sequence) = node.content else {
             throw ControllerError(
                 .configuration,
-                "\(source) must be a list of rules, each item starting with `- paths:` (or `- regex:`)"
-                    + (node.mark.map { " (line \($0.line))" } ?? ""))
+                "\(source) must be a list of rules, each item starting with `- paths:` (or `- regex:`) "
+                    + "(line \(node.line))")
         }
         var rules: [ConfiguredRule] = []
         for (index, item) in sequence.enumerated() {
             rules.append(
-                try rule(
-                    from: item, place: "\(source), rule \(index + 1)" + (item.mark.map { " (line \($0.line))" } ?? "")))
+                try rule(from: item, place: "\(source), rule \(index + 1) (line \(item.line))"))
         }
         return rules
     }
 
-    private static func rule(from node: Node, place: String) throws(ControllerError) -> ConfiguredRule {
+    private static func rule(from node: YAMLNode, place: String) throws(ControllerError) -> ConfiguredRule {
         func fail(_ problem: String) -> ControllerError { ControllerError(.configuration, "\(place) \(problem)") }
-        guard case .mapping(let mapping) = node else {
+        guard case .mapping(let mapping) = node.content else {
             throw fail("is not a rule; write each rule as `- paths: \"*.py\"` with `action: restart` on the next line")
         }
-        var fields: [String: Node] = [:]
+        var fields: [String: YAMLNode] = [:]
         for (keyNode, value) in mapping {
-            let key = keyNode.string ?? "?"
+            let key = keyNode.text ?? "?"
             guard keys.contains(key) else {
                 throw fail(
                     "has the unknown key `\(key)`; a rule has paths: (or regex:) and one of action:, signal: or run: (with then:)"
@@ -113,7 +110,7 @@ enum RuleListParser {
     }
 
     /// What follows a command: restart when not said, else `restart`, `none`, `full-push` or `signal:HUP`.
-    private static func then(_ node: Node?, _ fail: (String) -> ControllerError) throws(ControllerError)
+    private static func then(_ node: YAMLNode?, _ fail: (String) -> ControllerError) throws(ControllerError)
         -> RestartAction
     {
         guard let node else { return .restart }
@@ -137,7 +134,7 @@ enum RuleListParser {
 
     /// `HUP`, `SIGHUP` or a number from 1 to 64.
     private static func signal(_ word: String, _ fail: (String) -> ControllerError) throws(ControllerError) -> Int32 {
-        var name = word.trimmingCharacters(in: .whitespaces).uppercased()
+        var name = ConfigLoader.trimmed(word, newlines: false).uppercased()
         if let number = Int32(name), (1...64).contains(number) { return number }
         if name.hasPrefix("SIG") { name.removeFirst(3) }
         guard let number = signalNames[name] else {
@@ -149,10 +146,11 @@ enum RuleListParser {
     }
 
     /// The globs of `paths:`: one string or a list of strings, none empty.
-    private static func patterns(_ node: Node, _ fail: (String) -> ControllerError) throws(ControllerError) -> [String]
+    private static func patterns(_ node: YAMLNode, _ fail: (String) -> ControllerError) throws(ControllerError)
+        -> [String]
     {
-        let items: [Node]
-        if case .sequence(let sequence) = node { items = Array(sequence) } else { items = [node] }
+        let items: [YAMLNode]
+        if case .sequence(let sequence) = node.content { items = sequence } else { items = [node] }
         guard !items.isEmpty else { throw fail("has an empty paths: list; list at least one glob, such as \"*.py\"") }
         var patterns: [String] = []
         for item in items { patterns.append(try text(item, "paths", fail)) }
@@ -160,18 +158,18 @@ enum RuleListParser {
     }
 
     /// A single non-empty value.
-    private static func text(_ node: Node, _ key: String, _ fail: (String) -> ControllerError) throws(ControllerError)
-        -> String
+    private static func text(_ node: YAMLNode, _ key: String, _ fail: (String) -> ControllerError)
+        throws(ControllerError) -> String
     {
-        guard case .scalar(let scalar) = node, node.null == nil else {
+        guard let text = node.text, !node.isNull else {
             throw fail(
-                node.null != nil
+                node.isNull
                     ? "has \(key): without a value; give it one"
                     : "has a \(key): that is not a single value; write it as text")
         }
-        guard !scalar.string.allSatisfy(\.isWhitespace) else {
+        guard !text.allSatisfy(\.isWhitespace) else {
             throw fail("has an empty \(key):; give it a value")
         }
-        return scalar.string
+        return text
     }
 }

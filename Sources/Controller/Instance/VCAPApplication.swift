@@ -1,5 +1,10 @@
 import DeltaSync
-import Foundation
+
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// What Cloud Foundry's `VCAP_APPLICATION` variable says about the app and this instance of it: the few fields
 /// the controller uses, read in one place.
@@ -19,14 +24,33 @@ struct VCAPApplication: Sendable, Equatable {
     ///   whether that matters: the controller runs on without what it would have said.
     static func read(from environment: [String: String]) throws(ControllerError) -> VCAPApplication? {
         guard let text = environment[variable], !text.isEmpty else { return nil }
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [String: Any] else {
+        guard let fields = try? JSONDecoder().decode(Fields.self, from: Data(text.utf8)) else {
             throw ControllerError(
                 .configuration, "\(variable) is not a JSON object: \(RelativePath.quoted(String(text.prefix(80))))")
         }
         var application = VCAPApplication()
-        application.applicationID = (object["application_id"] as? String).flatMap { $0.isEmpty ? nil : $0 }
-        application.applicationVersion = object["application_version"] as? String
-        if let index = object["instance_index"] as? Int, index >= 0 { application.instanceIndex = index }
+        application.applicationID = fields.applicationID.flatMap { $0.isEmpty ? nil : $0 }
+        application.applicationVersion = fields.applicationVersion
+        if let index = fields.instanceIndex, index >= 0 { application.instanceIndex = index }
         return application
+    }
+
+    /// The JSON object's fields; one of the wrong type is left out without making the others unreadable.
+    private struct Fields: Decodable {
+        var applicationID: String?
+        var applicationVersion: String?
+        var instanceIndex: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case applicationID = "application_id", applicationVersion = "application_version"
+            case instanceIndex = "instance_index"
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            applicationID = try? container.decodeIfPresent(String.self, forKey: .applicationID)
+            applicationVersion = try? container.decodeIfPresent(String.self, forKey: .applicationVersion)
+            instanceIndex = try? container.decodeIfPresent(Int.self, forKey: .instanceIndex)
+        }
     }
 }

@@ -1,8 +1,11 @@
-import Crypto
 package import DeltaSync
-import Foundation
 import Glibc
 import Synchronization
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The legacy v1 file API (`GET` and `PUT {base}/files`), without the HTTP: list the app's files with their
 /// SHA-256, and apply an upload of whole files.
@@ -317,7 +320,7 @@ package struct LegacyFileAPI: Sendable {
         while true {
             let count = try buffer.withMutableBytes { (bytes) throws(DeltaSyncError) in try reader.read(into: bytes) }
             if count == 0 { break }
-            buffer.withUnsafeBytes { hasher.update(bufferPointer: UnsafeRawBufferPointer(rebasing: $0[..<count])) }
+            buffer.withUnsafeBytes { hasher.update(UnsafeRawBufferPointer(rebasing: $0[..<count])) }
         }
         return Hex.encode(hasher.finalize())
     }

@@ -1,7 +1,9 @@
-import AsyncHTTPClient
-import Crypto
-import Foundation
 import NIOCore
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// Lets developers use their own Cloud Foundry access token instead of a shared secret: a bearer token is
 /// accepted when the Cloud Controller says its owner may read this app's sensitive data (what `cf env`
@@ -18,11 +20,11 @@ actor CloudFoundryAuthorizer {
 
     let apiURL: String
     let applicationID: String
-    let client: HTTPClient
+    let client: CloudControllerClient
     let cacheLifetime: Duration
     private var cache: [SHA256.Digest: (verdict: Verdict, until: ContinuousClock.Instant)] = [:]
 
-    init(apiURL: String, applicationID: String, client: HTTPClient, cacheLifetime: Duration = .seconds(60)) {
+    init(apiURL: String, applicationID: String, client: CloudControllerClient, cacheLifetime: Duration = .seconds(60)) {
         var url = apiURL
         while url.hasSuffix("/") { url.removeLast() }
         self.apiURL = url
@@ -32,7 +34,7 @@ actor CloudFoundryAuthorizer {
     }
 
     func check(bearer token: String) async -> Verdict {
-        let key = SHA256.hash(data: Data(token.utf8))
+        let key = SHA256.hash(token.utf8)
         let now = ContinuousClock.now
         if let cached = cache[key], cached.until > now { return cached.verdict }
         let verdict = await ask(token)
@@ -44,22 +46,35 @@ actor CloudFoundryAuthorizer {
     }
 
     private func ask(_ token: String) async -> Verdict {
-        var request = HTTPClientRequest(url: "\(apiURL)/v3/apps/\(applicationID)/permissions")
-        request.headers.add(name: "Authorization", value: "bearer \(token)")
-        request.headers.add(name: "Accept", value: "application/json")
         do {
-            let response = try await client.execute(request, timeout: .seconds(10))
-            let body = try await response.body.collect(upTo: 64 * 1024)
-            guard response.status == .ok else {
-                return .denied("the Cloud Controller refused this token for the app (HTTP \(response.status.code)); log in again with `cf login`")
+            let response = try await client.get(
+                "\(apiURL)/v3/apps/\(applicationID)/permissions",
+                headers: [("Authorization", "bearer \(token)"), ("Accept", "application/json")], timeout: .seconds(10),
+                bodyLimit: 64 * 1024)
+            guard response.status == 200 else {
+                return .denied(
+                    "the Cloud Controller refused this token for the app (HTTP \(response.status)); log in again with "
+                        + "`cf login`")
             }
-            let permissions = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any]
-            guard permissions?["read_sensitive_data"] as? Bool == true else {
-                return .denied("your Cloud Foundry user may not read this app's sensitive data, which pushing requires (a space developer role)")
+            let permissions = try? JSONDecoder().decode(Permissions.self, from: Data(response.body))
+            guard permissions?.readSensitiveData == true else {
+                return .denied(
+                    "your Cloud Foundry user may not read this app's sensitive data, which pushing requires (a space "
+                        + "developer role)")
             }
             return .allowed
         } catch {
             return .unavailable("cannot reach the Cloud Controller at \(apiURL) to check the token: \(error)")
+        }
+    }
+
+    /// The part of the Cloud Controller's answer that matters, from
+    /// `{"read_basic_data": true, "read_sensitive_data": true}`.
+    private struct Permissions: Decodable {
+        var readSensitiveData: Bool?
+
+        enum CodingKeys: String, CodingKey {
+            case readSensitiveData = "read_sensitive_data"
         }
     }
 }

@@ -1,8 +1,12 @@
 import DeltaSync
-import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The routes under the base path: the v2 sync protocol (`/v2/...`) and the original controller's API
 /// (`/files`, `/restart`, `/status`), all behind ``ControlAuthMiddleware``, and, when the controller knows which

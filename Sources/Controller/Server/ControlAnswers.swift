@@ -1,5 +1,9 @@
 import DeltaSync
-import Foundation
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// The JSON answer to `POST v2/push` (keys documented in docs/CONTROLLER.md; clients rely on them).
 struct PushAnswer: Encodable, Sendable {

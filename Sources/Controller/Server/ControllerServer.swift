@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import DeltaSync
 import Hummingbird
 import NIOPosix
@@ -11,7 +10,8 @@ struct ControllerServer: Sendable {
     let root: String
     let backend: BackendSupervisor
     let pushes: PushService
-    let client: HTTPClient
+    /// Asks the Cloud Controller about developers' tokens, when `cf_api` is set.
+    let cloudController: CloudControllerClient
 
     /// Everything the controller serves, for `config` in the app directory `root`.
     init(config: ControllerConfig, root: String, environment: [String: String]) throws {
@@ -25,10 +25,7 @@ struct ControllerServer: Sendable {
                 environment: Self.appEnvironment(environment), gracePeriod: config.gracePeriod,
                 restartPolicy: .init(restartsOnCrash: config.restartOnCrash), passThrough: passThrough))
         pushes = try PushService(root: root, maximumFileSize: config.maxPushBytes * 8)
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.decompression = .disabled
-        clientConfiguration.redirectConfiguration = .disallow
-        client = HTTPClient(eventLoopGroup: MultiThreadedEventLoopGroup.singleton, configuration: clientConfiguration)
+        cloudController = CloudControllerClient()
     }
 
     /// What the app and the restart rules' commands run with: the controller's environment without its own settings
@@ -46,7 +43,7 @@ struct ControllerServer: Sendable {
         var cloudFoundry: CloudFoundryAuthorizer? = nil
         if let api = config.cfAPI {
             if let application = (try? VCAPApplication.read(from: environment))?.applicationID {
-                cloudFoundry = CloudFoundryAuthorizer(apiURL: api, applicationID: application, client: client)
+                cloudFoundry = CloudFoundryAuthorizer(apiURL: api, applicationID: application, client: cloudController)
             } else {
                 ControllerLog.warning("cf_api is set but VCAP_APPLICATION has no application_id, so Cloud Foundry tokens cannot be checked")
             }

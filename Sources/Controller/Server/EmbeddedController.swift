@@ -1,6 +1,10 @@
 import DeltaSync
-import Foundation
 import ServiceLifecycle
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
 
 /// A running controller: the backend it supervises, the proxy in front of it and the sync API.
 ///
@@ -48,7 +52,6 @@ public final class EmbeddedController: Sendable {
         guard let port = await iterator.next() else {
             _ = try? await running.value
             await server.backend.stop()
-            try? await server.client.shutdown()
             throw ControllerError(.configuration, "the controller could not listen on \(config.bindAddress):\(config.port)")
         }
         return EmbeddedController(port: port, server: server, group: group, running: running)
@@ -66,11 +69,10 @@ public final class EmbeddedController: Sendable {
         try await running.value
     }
 
-    /// Stops serving, stops the backend (SIGTERM, then SIGKILL after the grace period) and releases the client.
+    /// Stops serving, then stops the backend (SIGTERM, then SIGKILL after the grace period).
     public func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await running.value
         await server.backend.stop()
-        try? await server.client.shutdown()
     }
 }

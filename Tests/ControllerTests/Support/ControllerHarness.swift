@@ -168,7 +168,6 @@ final class ControllerHarness: @unchecked Sendable {
         _ = try? await running.value
         await server.backend.stop()
         try await client.shutdown()
-        try await server.client.shutdown()
         try FileTree.removeRecursively(app)
         try FileTree.removeRecursively(app + ".started")
         try? FileTree.removeRecursively(app + ".server.py")
