@@ -207,7 +207,7 @@ actor BackendSupervisor {
         let startup = running.startedAt.duration(to: .now)
         log(
             "the backend (pid \(running.process.pid)) accepts connections on port \(configuration.backendPort) "
-                + "after \(startup)")
+                + "after \(startup.forPeople)")
         resolveReadinessWaiters()
     }
 
