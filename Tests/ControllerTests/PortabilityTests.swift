@@ -16,39 +16,17 @@ import Testing
 
     /// What `scripts/release` ships, else the release build it strips.
     static var releaseController: String? {
-        var machine = utsname()
-        uname(&machine)
-        let arch = withUnsafeBytes(of: &machine.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return [
-            "\(repository)/dist/cf-fastpush-controller-linux-\(arch)",
+        [
+            "\(repository)/dist/cf-fastpush-controller-linux-\(BuildProducts.architecture)",
             "\(repository)/.build-release/release/cf-fastpush-controller",
         ].first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     /// The controller of this (debug) build, beside the test bundle: it needs the Swift runtime's libraries.
-    static var debugController: String? {
-        let tests =
-            (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
-        var directory = URL(fileURLWithPath: tests).deletingLastPathComponent()
-        while directory.path.count > 1 {
-            let candidate = directory.appendingPathComponent("cf-fastpush-controller").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return nil
-    }
+    static var debugController: String? { BuildProducts.path(of: "cf-fastpush-controller") }
 
     static func checkPortability(_ binary: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: repository + "/scripts/check-portability")
-        process.arguments = [binary]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitForEnd(within: 60)
-        return (process.terminationStatus, String(decoding: bytes, as: UTF8.self))
+        try Process.runCollectingOutput(repository + "/scripts/check-portability", [binary])
     }
 
     @Test(

@@ -23,12 +23,7 @@ import Testing
         URL(fileURLWithPath: FastPushBinary.path).deletingLastPathComponent().appendingPathComponent("cf-fastpush-controller").path
     }
 
-    static var arch: String {
-        var name = utsname()
-        uname(&name)
-        let machine = withUnsafeBytes(of: &name.machine) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        return machine == "arm64" ? "aarch64" : machine
-    }
+    static var arch: String { BuildProducts.architecture }
 
     /// A copy of the buildpack as `scripts/release` packages it: the pin for `sha256` (default: the controller's own),
     /// with the controller inside when `carrying`, and a download URL when `url` is given.
@@ -53,17 +48,7 @@ import Testing
     func run(_ program: String, _ arguments: [String], environment: [String: String] = ["PATH": "/usr/bin:/bin"])
         throws -> (status: Int32, output: String)
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: program)
-        process.arguments = arguments
-        process.environment = environment
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitForEnd(within: 60)
-        return (process.terminationStatus, String(decoding: bytes, as: UTF8.self))
+        try Process.runCollectingOutput(program, arguments, environment: environment)
     }
 
     /// Starts `command` in `app` as the platform starts the app's web process, waits for the controller and its app,

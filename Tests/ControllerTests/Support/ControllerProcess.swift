@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Glibc
 import NIOCore
+import TestSupport
 import Testing
 
 @testable import Controller
@@ -13,17 +14,7 @@ final class ControllerProcess: @unchecked Sendable {
 
     /// Beside the test bundle in the build folder, where `swift build` puts the package's executables.
     static var binary: String {
-        let tests = URL(
-            fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
-                ?? CommandLine.arguments[0])
-        var directory = tests.deletingLastPathComponent()
-        // The test runner may sit inside a bundle folder (`X.xctest/...`); the products are beside the bundle.
-        while directory.path.count > 1,
-            !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("cf-fastpush-controller").path)
-        {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("cf-fastpush-controller").path
+        BuildProducts.path(of: "cf-fastpush-controller") ?? "cf-fastpush-controller (not in the build folder)"
     }
 
     let port: Int

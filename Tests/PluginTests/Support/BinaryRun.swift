@@ -1,18 +1,11 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The `fastpush` binary the package built, run as cf or a developer runs it.
 enum FastPushBinary {
     /// Beside the test bundle in the build folder.
-    static var path: String {
-        let tests = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
-        var directory = tests.deletingLastPathComponent()
-        // The test runner may sit inside a bundle folder (`X.xctest/...`); the products are beside the bundle.
-        while directory.path.count > 1, !FileManager.default.isExecutableFile(atPath: directory.appendingPathComponent("fastpush").path) {
-            directory = directory.deletingLastPathComponent()
-        }
-        return directory.appendingPathComponent("fastpush").path
-    }
+    static var path: String { BuildProducts.path(of: "fastpush") ?? "fastpush (not in the build folder)" }
 
     struct Run {
         var status: Int32
