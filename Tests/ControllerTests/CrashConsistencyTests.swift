@@ -113,9 +113,9 @@ import Testing
         let remote = try fromScanner.scan().manifest
         var toScanner = try TreeScanner(root: to, ignoreRules: IgnoreRules(includeDefaults: false))
         let local = try toScanner.scan().manifest
-        var signatures: [String: Signature] = [:]
+        var signatures: [PathKey: Signature] = [:]
         for entry in local.diff(from: remote).modified where entry.kind == .file {
-            signatures[entry.path] = try Signature(file: from + "/" + entry.path)
+            signatures[PathKey(entry.path)] = try Signature(file: from + "/" + entry.path)
         }
         return try PushPlanner(localRoot: to).plan(local: local, remote: remote, signatures: signatures).bundle.encoded()
     }

@@ -193,6 +193,39 @@ import Testing
         }
     }
 
+    @Test func malformedPathListsAreRefusedWithWhatIsWrong() async throws {
+        try await Harness.with(options: Self.options) { harness in
+            let header = PathList.magic + [PathList.version]
+            func framed(_ build: (inout ByteWriter) -> Void) -> [UInt8] {
+                var writer = ByteWriter()
+                writer.bytes(header)
+                build(&writer)
+                return writer.bytes
+            }
+            let cases: [(name: String, body: [UInt8], status: Int, says: String)] = [
+                ("a truncated count", header, 400, "truncated"),
+                ("fewer paths than counted", framed { $0.varint(2); $0.lengthPrefixed(Array("app.py".utf8)) }, 400, "truncated"),
+                ("a path cut short", framed { $0.varint(1); $0.varint(10); $0.bytes(Array("app".utf8)) }, 400, "truncated"),
+                ("a count beyond what the body can hold", framed { $0.varint(1 << 40) }, 400, "path count"),
+                ("a path longer than PATH_MAX", framed { $0.varint(1); $0.varint(5000); $0.bytes([UInt8](repeating: 0x61, count: 5000)) }, 400, "path"),
+                ("a path that is not UTF-8", framed { $0.varint(1); $0.lengthPrefixed([0x61, 0xFF]) }, 400, "UTF-8"),
+                ("bytes after the last path", framed { $0.varint(1); $0.lengthPrefixed(Array("app.py".utf8)); $0.byte(0) }, 400, "after"),
+                ("an unknown version", PathList.magic + [9, 0], 400, "version"),
+                ("a path with ..", PathList.encoded(["static/../../etc/passwd"]), 400, "unsafe path"),
+            ]
+            for hostile in cases {
+                let response = try await harness.request("/_fastpush/v2/signatures", method: .POST, body: hostile.body)
+                let message = String(decoding: response.body, as: UTF8.self)
+                #expect(response.status == hostile.status, "\(hostile.name): \(message)")
+                #expect(message.contains(hostile.says), "\(hostile.name): \(message)")
+            }
+            let paths = (0..<200_000).map { "static/\($0)-\(String(repeating: "x", count: 20))" }
+            let tooLong = try await harness.request("/_fastpush/v2/signatures", method: .POST, body: PathList.encoded(paths))
+            #expect(tooLong.status == 413, "a 6 MiB list of paths")
+            try await Self.expectStillServing(harness)
+        }
+    }
+
     @Test func pushesAtPathsTheAppCannotTakeAreRefused() async throws {
         try await Harness.with(options: Self.options) { harness in
             let before = try ControllerServerTests.snapshot(harness.app)

@@ -46,10 +46,10 @@ import Testing
 
     func plan(signatures: Bool = true) throws -> PushPlanner.Plan {
         let remote = try manifest(server)
-        var known: [String: Signature] = [:]
+        var known: [PathKey: Signature] = [:]
         if signatures {
             for entry in remote.entries where entry.kind == .file {
-                known[entry.path] = try Signature(file: server.file(entry.path))
+                known[PathKey(entry.path)] = try Signature(file: server.file(entry.path))
             }
         }
         return try PushPlanner(localRoot: local.path).plan(local: manifest(local), remote: remote, signatures: known)

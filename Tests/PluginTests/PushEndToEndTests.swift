@@ -44,6 +44,38 @@ import Testing
         }
     }
 
+    /// "café" composed and decomposed (equal as Swift strings, two names on Linux), and names holding a line feed
+    /// or a carriage return: each is pushed, and once the server has them, a change travels as a delta against
+    /// the server's signature of that very file.
+    @Test func namesUnicodeCallsEqualAndNamesWithLineBreaksArePushedAsDeltas() async throws {
+        try await ControllerHarness.with { harness in
+            let names = ["caf\u{E9}.bin", "cafe\u{301}.bin", "line\nfeed.bin", "carriage\rreturn.bin"]
+            for name in names {
+                try FileTree.write((0..<(64 << 10)).map { _ in UInt8.random(in: 0...255) }, to: harness.local + "/" + name)
+            }
+            let (first, _) = try await harness.push()
+            #expect(first.succeeded)
+            for name in names {
+                #expect(try FileTree.read(harness.container + "/" + name) == FileTree.read(harness.local + "/" + name), "\(name.debugDescription)")
+            }
+            for name in names {
+                var content = try FileTree.read(harness.local + "/" + name)
+                content[30_000] ^= 0xFF
+                try FileTree.write(content, to: harness.local + "/" + name)
+            }
+            // No cached signatures: the client asks the server for each file's.
+            harness.cacheEnvironment = ["FASTPUSH_CACHE_DIR": harness.workspace + "/fresh-cache"]
+            let (second, lines) = try await harness.push()
+            #expect(second.succeeded)
+            #expect(lines.filter { $0.hasPrefix("[MOD]") && $0.hasSuffix(" as a delta)") }.count == names.count, "\(lines)")
+            #expect(second.bytesSent < 16 << 10, "four one-byte changes, not four 64 KiB files")
+            for name in names {
+                #expect(try FileTree.read(harness.container + "/" + name) == FileTree.read(harness.local + "/" + name), "\(name.debugDescription)")
+            }
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+        }
+    }
+
     @Test func dryRunChangesNothingAndShowsTheDecision() async throws {
         try await ControllerHarness.with { harness in
             let before = try harness.containerManifest(ignoringLocalRules: false)

@@ -59,9 +59,9 @@ package struct LegacyFileAPI: Sendable {
     ///
     /// Symlinks are not followed or listed; names that are not UTF-8 and files that cannot be read are left out.
     /// A backend directory that does not exist, or is reached through a symlink, lists nothing.
-    func listFiles() throws(ControllerError) -> [String: LegacyFileEntry] {
+    func listFiles() throws(ControllerError) -> [PathKey: LegacyFileEntry] {
         let scanStart = SystemCall.now()
-        var files: [String: LegacyFileEntry] = [:]
+        var files: [PathKey: LegacyFileEntry] = [:]
         for backendDirectory in backendDirectories {
             if !backendDirectory.isEmpty {
                 do throws(ControllerError) {
@@ -91,7 +91,7 @@ package struct LegacyFileAPI: Sendable {
                             checksum = computed
                             digests.remember(path, identity: identity, digest: checksum, scanStart: scanStart)
                         }
-                        files[path] = LegacyFileEntry(
+                        files[PathKey(path)] = LegacyFileEntry(
                             checksum: checksum, modification: Int64(status.st_mtim.tv_sec), content: nil)
                     default:
                         continue
@@ -126,10 +126,10 @@ package struct LegacyFileAPI: Sendable {
                         + "files at once or raise max_push_bytes in cf-fastpush-controller.yml")
             }
             var uploads: [ValidatedUpload] = []
-            var originals: [String: String] = [:]
+            var originals: [PathKey: String] = [:]
             for file in try LegacyJSON.decodeUpload(body) {
                 let path = try checkedPath(file.path)
-                if let first = originals.updateValue(file.path, forKey: path) {
+                if let first = originals.updateValue(file.path, forKey: PathKey(path)) {
                     throw ControllerError(
                         .invalidRequest,
                         "\(RelativePath.quoted(first)) and \(RelativePath.quoted(file.path)) name the same file "
@@ -402,7 +402,7 @@ final class LegacyDigestCache: Sendable {
         }
     }
 
-    func keepOnly(_ paths: Set<String>) {
+    func keepOnly(_ paths: Set<PathKey>) {
         state.withLock { $0.cache.keepOnly(paths) }
     }
 }

@@ -1,4 +1,4 @@
-import DeltaSync
+package import DeltaSync
 
 /// One file in the legacy v1 API: the value type of its `path → entry` JSON map.
 ///
@@ -38,14 +38,14 @@ package enum LegacyJSON {
     // MARK: Writing
 
     /// A listing or upload map as Go encodes `map[string]*FileEntry`.
-    package static func encode(files: [String: LegacyFileEntry]) -> [UInt8] {
+    package static func encode(files: [PathKey: LegacyFileEntry]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(files.count * 120)
         out.append(UInt8(ascii: "{"))
-        for (index, path) in files.keys.sorted(by: RelativePath.precedes).enumerated() {
+        for (index, path) in files.keys.sorted().enumerated() {
             guard let entry = files[path] else { continue }
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            appendString(path, to: &out)
+            appendString(path.path, to: &out)
             out.append(contentsOf: Array(#":{"Checksum":"#.utf8))
             appendString(entry.checksum, to: &out)
             out.append(contentsOf: Array(#","Modification":"#.utf8))
@@ -225,7 +225,7 @@ private struct UploadParser {
             // Go decodes `null` into an empty map.
         } else {
             try expect(UInt8(ascii: "{"), "an object mapping paths to file entries")
-            var seen = Set<String>()
+            var seen = Set<PathKey>()
             skipWhitespace()
             if !consume(UInt8(ascii: "}")) {
                 repeat {
@@ -235,7 +235,7 @@ private struct UploadParser {
                     guard let path = String(validating: key, as: UTF8.self) else {
                         throw failure("the path at byte \(keyStart) is not valid UTF-8; name files in UTF-8")
                     }
-                    guard seen.insert(path).inserted else {
+                    guard seen.insert(PathKey(path)).inserted else {
                         throw failure("\(RelativePath.quoted(path)) appears twice; send each file once")
                     }
                     skipWhitespace()

@@ -23,7 +23,7 @@ struct PushDecision: Sendable {
         result: PushResult, appRules: [ConfiguredRule], config: ControllerConfig, root: String, searchPath: String?,
         override: RestartOverride? = nil
     ) {
-        var kinds: [String: PathChange.Kind] = [:]
+        var kinds: [PathKey: PathChange.Kind] = [:]
         var changes: [PathChange] = []
         for entry in result.entries {
             let kind: PathChange.Kind
@@ -34,7 +34,7 @@ struct PushDecision: Sendable {
             case .modeChanged: kind = .mode
             case .directoryCreated: continue  // rules are about files; the files inside come as their own entries
             }
-            kinds[entry.path] = kind
+            kinds[PathKey(entry.path)] = kind
             changes.append(PathChange(entry.path, kind))
         }
 
@@ -50,7 +50,7 @@ struct PushDecision: Sendable {
         rulesOrigin = rules.origin
 
         var lines: [String] = []
-        if let rulesChange = kinds[AppRulesFile.path] {
+        if let rulesChange = kinds[PathKey(AppRulesFile.path)] {
             lines.append(
                 rulesChange == .deleted
                     ? "\(AppRulesFile.path) (deleted): the app's own restart rules are gone; this push was decided without them"
@@ -61,7 +61,7 @@ struct PushDecision: Sendable {
             if reason.missingTool != nil {
                 lines.append(reason.description)
             } else {
-                let kind = kinds[reason.path].map { " (\($0.rawValue))" } ?? ""
+                let kind = kinds[PathKey(reason.path)].map { " (\($0.rawValue))" } ?? ""
                 lines.append("\(reason.path)\(kind): \(reason.rule) -> \(reason.effect)")
             }
         }

@@ -15,7 +15,8 @@ import NIOCore
 /// v2 routes (bodies and answers are documented in docs/CONTROLLER.md):
 /// - `GET  v2/manifest`: the app's manifest (binary); `If-None-Match: "<root digest>"` answers 304 when
 ///   nothing changed, so "is there anything to push" costs one small request.
-/// - `POST v2/signatures`: signatures of the newline-separated paths in the body.
+/// - `POST v2/signatures`: signatures of the paths in the body (a ``PathList``, or newline-separated from released
+///   clients).
 /// - `POST v2/push[?dry_run=true]`: apply a push bundle as one batch, then do what the restart rules decide
 ///   (run commands, signal or restart the backend, or say a full `cf push` is needed).
 /// - `GET  v2/status`: the backend, the last push, the root digest and the container's identity.
@@ -62,8 +63,9 @@ struct ControlAPI: Sendable {
 
     func signatures(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: 4 << 20)
-        let paths = String(buffer: body).split(separator: "\n").map(String.init)
-        let found = try await mapped { () throws(DeltaSyncError) in try await pushes.signatures(for: paths) }
+        let found = try await mapped { () throws(DeltaSyncError) in
+            try await pushes.signatures(for: try PathList.decoded(Array(buffer: body)))
+        }
         var writer = ByteWriter()
         for (path, signature) in found {
             writer.lengthPrefixed(Array(path.utf8))

@@ -10,17 +10,17 @@ public struct Manifest: Sendable, Equatable {
     public let entries: [ManifestEntry]
     /// The Merkle digest of the whole tree.
     public let rootDigest: FileDigest
-    private let positions: [String: Int]
+    private let positions: [PathKey: Int]
 
     /// A manifest of `entries` (in any order). Throws if a path is unsafe or repeated, or if an entry's
     /// parent directory is missing.
     public init(entries: [ManifestEntry]) throws(DeltaSyncError) {
         let sorted = entries.sorted { RelativePath.precedes($0.path, $1.path) }
-        var positions: [String: Int] = [:]
+        var positions: [PathKey: Int] = [:]
         positions.reserveCapacity(sorted.count)
         for (position, entry) in sorted.enumerated() {
             try RelativePath.validate(entry.path)
-            guard positions.updateValue(position, forKey: entry.path) == nil else {
+            guard positions.updateValue(position, forKey: PathKey(entry.path)) == nil else {
                 throw DeltaSyncError(.invalidArgument, "the path \(RelativePath.quoted(entry.path)) appears twice")
             }
             guard (entry.kind == .file) == (entry.digest != nil),
@@ -31,7 +31,7 @@ public struct Manifest: Sendable, Equatable {
         }
         for entry in sorted {
             let parent = String(RelativePath.parent(of: entry.path))
-            guard parent.isEmpty || positions[parent].map({ sorted[$0].kind == .directory }) == true else {
+            guard parent.isEmpty || positions[PathKey(parent)].map({ sorted[$0].kind == .directory }) == true else {
                 throw DeltaSyncError(.invalidArgument, "\(RelativePath.quoted(entry.path)) is listed without its directory \(RelativePath.quoted(parent))")
             }
         }
@@ -48,7 +48,7 @@ public struct Manifest: Sendable, Equatable {
 
     /// The entry at `path`, if any.
     public subscript(path: String) -> ManifestEntry? {
-        positions[path].map { entries[$0] }
+        positions[PathKey(path)].map { entries[$0] }
     }
 
     /// Number of regular files.
@@ -62,7 +62,7 @@ public struct Manifest: Sendable, Equatable {
     /// Computes directory digests bottom-up: deeper entries first, so each directory's children are done
     /// before it is.
     private static func merkleRoot(of entries: [ManifestEntry]) -> FileDigest {
-        var records: [Substring: [(name: Substring, record: [UInt8])]] = [:]
+        var records: [PathKey: [(name: Substring, record: [UInt8])]] = [:]
         let deepestFirst = entries.indices.sorted { a, b in
             let depthA = entries[a].path.utf8.count { $0 == 0x2F }
             let depthB = entries[b].path.utf8.count { $0 == 0x2F }
@@ -70,7 +70,7 @@ public struct Manifest: Sendable, Equatable {
         }
         for position in deepestFirst {
             let entry = entries[position]
-            let content = entry.contentDigest ?? directoryDigest(records.removeValue(forKey: entry.path[...]) ?? [])
+            let content = entry.contentDigest ?? directoryDigest(records.removeValue(forKey: PathKey(entry.path)) ?? [])
             var record = ByteWriter()
             let name = entry.name
             record.varint(name.utf8.count)
@@ -78,7 +78,7 @@ public struct Manifest: Sendable, Equatable {
             record.byte(entry.kind.rawValue)
             record.byte(entry.isExecutable ? 1 : 0)
             record.bytes(content.bytes)
-            records[RelativePath.parent(of: entry.path), default: []].append((name, record.bytes))
+            records[PathKey(String(RelativePath.parent(of: entry.path))), default: []].append((name, record.bytes))
         }
         return directoryDigest(records[""] ?? [])
     }

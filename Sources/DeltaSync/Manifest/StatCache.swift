@@ -37,7 +37,8 @@ public struct StatCache<Digest: Hashable & Sendable>: Sendable {
     /// use less.
     public var racyInterval: Int64 = 2_000_000_000
 
-    private var entries: [String: (identity: Identity, digest: Digest)] = [:]
+    /// Keyed by the bytes of the path: two names Unicode calls equal are two files.
+    private var entries: [PathKey: (identity: Identity, digest: Digest)] = [:]
 
     /// An empty cache.
     public init() {}
@@ -46,19 +47,19 @@ public struct StatCache<Digest: Hashable & Sendable>: Sendable {
     public var count: Int { entries.count }
 
     package func digest(for path: String, identity: Identity) -> Digest? {
-        guard let cached = entries[path], cached.identity == identity else { return nil }
+        guard let cached = entries[PathKey(path)], cached.identity == identity else { return nil }
         return cached.digest
     }
 
     package mutating func remember(_ path: String, identity: Identity, digest: Digest, scanStart: Int64) {
         if identity.changeTime < scanStart - racyInterval {
-            entries[path] = (identity, digest)
+            entries[PathKey(path)] = (identity, digest)
         } else {
-            entries[path] = nil
+            entries[PathKey(path)] = nil
         }
     }
 
-    package mutating func keepOnly(_ paths: Set<String>) {
+    package mutating func keepOnly(_ paths: Set<PathKey>) {
         entries = entries.filter { paths.contains($0.key) }
     }
 }

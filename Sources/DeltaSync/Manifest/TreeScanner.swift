@@ -133,12 +133,12 @@ public struct TreeScanner: Sendable {
             }
         }
         var kept: [ManifestEntry] = []
-        var keptPaths = Set<String>()
+        var keptPaths = Set<PathKey>()
         for (position, entry) in entries.enumerated() where !unreadable.contains(position) {
             kept.append(entry)
             if let identity = identities[position], let digest = entry.digest {
                 cache.remember(entry.path, identity: identity, digest: digest, scanStart: scanStart)
-                keptPaths.insert(entry.path)
+                keptPaths.insert(PathKey(entry.path))
             }
         }
         cache.keepOnly(keptPaths)

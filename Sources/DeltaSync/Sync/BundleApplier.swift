@@ -47,8 +47,8 @@ public struct BundleApplier: Sendable {
         for (index, operation) in bundle.operations.enumerated() {
             try plan.add(operation, number: index)
         }
-        var stagedNames: [String: String] = [:]
-        for case .place(let path, let staged, _) in plan.actions { stagedNames[path] = staged }
+        var stagedNames: [PathKey: String] = [:]
+        for case .place(let path, let staged, _) in plan.actions { stagedNames[PathKey(path)] = staged }
         try beforeCommit(StagedTree(root: root, staging: staging, overlay: plan.overlay, stagedNames: stagedNames))
         var result = PushResult(entries: plan.entries, dryRun: dryRun)
         if dryRun { return result }
@@ -64,8 +64,8 @@ public struct BundleApplier: Sendable {
             for action in done.reversed() { action.undo(root: root, staging: staging) }
             throw DeltaSyncError(error.code, "push not applied, nothing changed: \(error.message)", errno: error.errno)
         }
-        for directory in Set(plan.actions.map { RelativePath.parent(of: $0.path) }) {
-            AtomicFileWriter.syncDirectory(of: root + "/" + directory + "/.")
+        for directory in Set(plan.actions.map { PathKey(String(RelativePath.parent(of: $0.path))) }) {
+            AtomicFileWriter.syncDirectory(of: root + "/" + directory.path + "/.")
         }
         // The commit is done: the journal goes first, so that a crash while the staging directory is being
         // removed cannot find it with some backups already gone and roll back only part of the push.
@@ -82,8 +82,8 @@ public struct BundleApplier: Sendable {
     public func recover() throws(DeltaSyncError) -> Int {
         var rolledBack = 0
         for rawName in try SystemCall.directoryNames(root) {
+            guard rawName.starts(with: Self.stagingPrefix.utf8) else { continue }
             let name = String(decoding: rawName, as: UTF8.self)
-            guard name.hasPrefix(Self.stagingPrefix) else { continue }
             let staging = root + "/" + name
             if let journal = try? FileTree.read(staging + "/" + CommitJournal.fileName) {
                 for action in try CommitJournal(decoding: journal).actions.reversed() {
@@ -103,9 +103,9 @@ private struct Plan {
     let maximumFileSize: Int
     let staging: String
     /// What each path touched so far will be once the bundle is applied.
-    var overlay: [String: EntryState] = [:]
+    var overlay: [PathKey: EntryState] = [:]
     /// Operations seen per path: at most a deletion followed by one creation.
-    var seen: [String: (count: Int, lastWasDelete: Bool)] = [:]
+    var seen: [PathKey: (count: Int, lastWasDelete: Bool)] = [:]
     var actions: [CommitAction] = []
     var entries: [PushResult.Entry] = []
 
@@ -117,13 +117,15 @@ private struct Plan {
 
     mutating func add(_ operation: PushOperation, number: Int) throws(DeltaSyncError) {
         let path = operation.path
-        guard !path.hasPrefix(BundleApplier.stagingPrefix) else {
+        let key = PathKey(path)
+        // Compared as bytes, as the scanner's ignore rule for staging directories is.
+        guard !path.utf8.starts(with: BundleApplier.stagingPrefix.utf8) else {
             throw DeltaSyncError(.invalidPath, "push refused: \(RelativePath.quoted(path)) is reserved for FastPush's staging")
         }
-        if let previous = seen[path], previous.count > 1 || !previous.lastWasDelete {
+        if let previous = seen[key], previous.count > 1 || !previous.lastWasDelete {
             throw DeltaSyncError(.invalidArgument, "push refused: \(RelativePath.quoted(path)) appears more than once in the bundle")
         }
-        seen[path] = ((seen[path]?.count ?? 0) + 1, { if case .delete = operation { true } else { false } }())
+        seen[key] = ((seen[key]?.count ?? 0) + 1, { if case .delete = operation { true } else { false } }())
         try checkParents(of: path)
         let current = try state(of: path)
         guard current == operation.expected else {
@@ -140,23 +142,23 @@ private struct Plan {
             let fromNothing = expected == .absent || basisSize == 0
             let rebuilt = try stageFile(path: path, basis: fromNothing ? nil : path, delta: delta, mode: mode, as: staged)
             actions.append(.place(path: path, staged: staged, backup: expected == .absent ? nil : backup))
-            overlay[path] = .file(rebuilt.targetDigest)
+            overlay[key] = .file(rebuilt.targetDigest)
             entries.append(
                 .init(path: path, change: expected == .absent ? .created : .patched, bytesWritten: rebuilt.targetSize))
         case .directory(_, let mode):
             actions.append(.makeDirectory(path: path, mode: mode))
-            overlay[path] = .directory
+            overlay[key] = .directory
             entries.append(.init(path: path, change: .directoryCreated, bytesWritten: 0))
         case .symlink(_, let expected, let target):
             try checkLinkTarget(target, of: path)
             _ = try SystemCall.retrying("stage the link", path) { symlink(target, staging + "/" + staged) }
             actions.append(.place(path: path, staged: staged, backup: expected == .absent ? nil : backup))
-            overlay[path] = .symlink(FileDigest(of: Array(target.utf8)))
+            overlay[key] = .symlink(FileDigest(of: Array(target.utf8)))
             entries.append(.init(path: path, change: .linked, bytesWritten: 0))
         case .delete(_, let expected):
             if expected == .directory { try checkEmptied(path) }
             actions.append(.remove(path: path, backup: backup))
-            overlay[path] = .absent
+            overlay[key] = .absent
             entries.append(.init(path: path, change: .deleted, bytesWritten: 0))
         case .mode(_, _, let mode):
             let status = try SystemCall.lstat(root + "/" + path)
@@ -184,7 +186,7 @@ private struct Plan {
 
     /// What is at `path` once the bundle's earlier operations are applied.
     func state(of path: String) throws(DeltaSyncError) -> EntryState {
-        if let planned = overlay[path] { return planned }
+        if let planned = overlay[PathKey(path)] { return planned }
         let absolute = root + "/" + path
         guard let status = try SystemCall.lstatIfPresent(absolute) else { return .absent }
         switch status.st_mode & S_IFMT {
@@ -237,11 +239,12 @@ private struct Plan {
     func checkEmptied(_ path: String) throws(DeltaSyncError) {
         for rawName in try SystemCall.directoryNames(root + "/" + path) {
             let child = RelativePath.join(path, String(decoding: rawName, as: UTF8.self))
-            if overlay[child] != .absent {
+            if overlay[PathKey(child)] != .absent {
                 throw DeltaSyncError(.conflict, "push refused: cannot delete the directory \(RelativePath.quoted(path)): it still holds \(RelativePath.quoted(child)) on the server")
             }
         }
-        if overlay.contains(where: { $0.key.hasPrefix(path + "/") && $0.value != .absent }) {
+        let inside = Array((path + "/").utf8)
+        if overlay.contains(where: { $0.key.path.utf8.starts(with: inside) && $0.value != .absent }) {
             throw DeltaSyncError(.invalidArgument, "push refused: the bundle creates entries inside \(RelativePath.quoted(path)) and then deletes it")
         }
     }

@@ -51,8 +51,8 @@ public struct PushPlanner: Sendable {
     public init(localRoot: String) { self.localRoot = localRoot }
 
     /// Plans the push from `remote` (the server's manifest) to `local`, using `signatures` of the server's
-    /// files where there is one.
-    public func plan(local: Manifest, remote: Manifest, signatures: [String: Signature] = [:]) throws(DeltaSyncError)
+    /// files where there is one (keyed by the bytes of their paths: see ``PathKey``).
+    public func plan(local: Manifest, remote: Manifest, signatures: [PathKey: Signature] = [:]) throws(DeltaSyncError)
         -> Plan
     {
         let diff = local.diff(from: remote)
@@ -63,10 +63,10 @@ public struct PushPlanner: Sendable {
             operations.append(.delete(path: entry.path, expected: EntryState(entry)))
             items.append(Item(path: entry.path, kind: entry.kind, change: .deleted, sentBytes: 0, fileSize: entry.size))
         }
-        let replacedKinds = Set(diff.removed.map(\.path))
+        let replacedKinds = Set(diff.removed.map { PathKey($0.path) })
         for entry in diff.added {
             let expected: EntryState = .absent
-            let change: Item.Change = replacedKinds.contains(entry.path) ? .modified : .new
+            let change: Item.Change = replacedKinds.contains(PathKey(entry.path)) ? .modified : .new
             switch entry.kind {
             case .directory:
                 operations.append(.directory(path: entry.path, mode: entry.mode))
@@ -91,7 +91,7 @@ public struct PushPlanner: Sendable {
                     Item(path: entry.path, kind: .symlink, change: .modified, sentBytes: 0, fileSize: entry.size))
                 continue
             }
-            let signature = signatures[entry.path].flatMap { signature in
+            let signature = signatures[PathKey(entry.path)].flatMap { signature in
                 EntryState.file(signature.fileDigest) == expected ? signature : nil
             }
             let (delta, form) = try content(of: entry.path, against: signature)

@@ -9,9 +9,9 @@ public struct StagedTree: Sendable {
     let root: String
     let staging: String
     /// What each path the bundle touches will be.
-    let overlay: [String: EntryState]
+    let overlay: [PathKey: EntryState]
     /// The staged name of each file the bundle writes, inside `staging`.
-    let stagedNames: [String: String]
+    let stagedNames: [PathKey: String]
 
     /// The bytes the regular file at `path` will hold after the push, or nil when there will be none.
     ///
@@ -21,11 +21,11 @@ public struct StagedTree: Sendable {
     ///   ``DeltaSyncError/Code/limitExceeded`` when it is larger than `limit` bytes, and I/O errors.
     public func contents(of path: String, limit: Int = 1 << 20) throws(DeltaSyncError) -> [UInt8]? {
         let location: String
-        switch overlay[path] {
+        switch overlay[PathKey(path)] {
         case .absent?:
             return nil
         case .file?:
-            guard let staged = stagedNames[path] else { return nil }
+            guard let staged = stagedNames[PathKey(path)] else { return nil }
             location = staging + "/" + staged
         case .directory?:
             throw Self.notAFile(path, "a directory")

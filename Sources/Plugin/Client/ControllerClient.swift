@@ -45,17 +45,19 @@ struct ControllerClient: Sendable {
     }
 
     /// The server's signatures of `paths`; files it does not have as regular files are left out.
-    func signatures(for paths: [String]) async throws -> [String: Signature] {
+    ///
+    /// The paths travel as a ``PathList``, which carries any name; a controller older than it reads the body as
+    /// newline-separated paths, and a name with a line feed then gets no signature (its file goes whole).
+    func signatures(for paths: [String]) async throws -> [PathKey: Signature] {
         guard !paths.isEmpty else { return [:] }
-        let response = try await send(
-            "v2/signatures", method: .POST, body: Array(paths.joined(separator: "\n").utf8), limit: 1 << 34)
+        let response = try await send("v2/signatures", method: .POST, body: PathList.encoded(paths), limit: 1 << 34)
         guard response.status == 200 else { throw failure(response, doing: "reading signatures") }
         return try decoding("signatures") { () throws(DeltaSyncError) in
             var reader = ByteReader(MemorySource(response.body), what: "signatures answer")
-            var signatures: [String: Signature] = [:]
+            var signatures: [PathKey: Signature] = [:]
             while try !reader.atEnd() {
                 let path = String(decoding: try reader.lengthPrefixed("path", limit: RelativePath.maximumLength), as: UTF8.self)
-                signatures[path] = try Signature(decoding: try reader.lengthPrefixed("signature", limit: 1 << 34))
+                signatures[PathKey(path)] = try Signature(decoding: try reader.lengthPrefixed("signature", limit: 1 << 34))
             }
             return signatures
         }

@@ -17,13 +17,13 @@ struct LegacyPush {
         let started = ContinuousClock.now
         let server = try await client.legacyChecksums()
         outcome.requests += 1
-        var files: [String: LegacyFileEntry] = [:]
+        var files: [PathKey: LegacyFileEntry] = [:]
         var lines: [String] = []
         for entry in local.entries where entry.kind == .file {
             let path = options.directory + "/" + entry.path
             let checksum = try LegacyFileAPI.sha256(ofFile: path)
             guard server[entry.path] != checksum else { continue }
-            files[entry.path] = LegacyFileEntry(
+            files[PathKey(entry.path)] = LegacyFileEntry(
                 checksum: checksum, modification: entry.modificationTime / 1_000_000_000, content: try FileTree.read(path))
             lines.append("\(server[entry.path] == nil ? "[NEW]" : "[MOD]")  \(entry.path) (\(ByteCount(entry.size)), sent whole as base64)")
         }

@@ -106,18 +106,18 @@ struct PushSession {
                 outcome.rootDigest = serverRoot
                 return outcome
             }
-            var signatures: [String: Signature] = [:]
+            var signatures: [PathKey: Signature] = [:]
             var wanted: [String] = []
             for entry in diff.modified where entry.kind == .file {
                 if let digest = remote[entry.path]?.digest, let signature = cache.signature(for: digest) {
-                    signatures[entry.path] = signature
+                    signatures[PathKey(entry.path)] = signature
                 } else if (remote[entry.path]?.size ?? 0) >= Self.smallestFileWorthASignature {
                     wanted.append(entry.path)
                 }
             }
             if !wanted.isEmpty {
                 outcome.requests += 1
-                outcome.bytesSent += wanted.reduce(0) { $0 + $1.utf8.count + 1 }
+                outcome.bytesSent += PathList.encoded(wanted).count
                 for (path, signature) in try await client.signatures(for: wanted) {
                     signatures[path] = signature
                     try? cache.store(signature)

@@ -236,15 +236,15 @@ final class ControllerHarness: @unchecked Sendable {
         let remote = try Manifest(decoding: try await request("/_fastpush/v2/manifest").body)
         var scanner = try TreeScanner(root: local, ignoreRules: IgnoreRules(includeDefaults: false))
         let localManifest = try scanner.scan().manifest
-        let wanted = localManifest.diff(from: remote).modified.map(\.path).joined(separator: "\n")
+        let wanted = localManifest.diff(from: remote).modified.map(\.path)
         var reader = ByteReader(
             MemorySource(
-                try await request("/_fastpush/v2/signatures", method: .POST, body: Array(wanted.utf8)).body),
+                try await request("/_fastpush/v2/signatures", method: .POST, body: PathList.encoded(wanted)).body),
             what: "signatures")
-        var signatures: [String: Signature] = [:]
+        var signatures: [PathKey: Signature] = [:]
         while try !reader.atEnd() {
             let path = String(decoding: try reader.lengthPrefixed("path", limit: 4096), as: UTF8.self)
-            signatures[path] = try Signature(decoding: try reader.lengthPrefixed("signature", limit: 1 << 30))
+            signatures[PathKey(path)] = try Signature(decoding: try reader.lengthPrefixed("signature", limit: 1 << 30))
         }
         let plan = try PushPlanner(localRoot: local).plan(
             local: localManifest, remote: remote, signatures: signatures)
