@@ -46,11 +46,14 @@ struct ControllerClient: Sendable {
 
     /// The server's signatures of `paths`; files it does not have as regular files are left out.
     ///
-    /// The paths travel as a ``PathList``, which carries any name; a controller older than it reads the body as
-    /// newline-separated paths, and a name with a line feed then gets no signature (its file goes whole).
+    /// The paths travel separated by line feeds, the form every controller reads, unless a name holds a line
+    /// break: then as a ``PathList``, which carries any name (a controller older than it finds no such paths, and
+    /// those files go whole).
     func signatures(for paths: [String]) async throws -> [PathKey: Signature] {
         guard !paths.isEmpty else { return [:] }
-        let response = try await send("v2/signatures", method: .POST, body: PathList.encoded(paths), limit: 1 << 34)
+        let body = paths.contains { $0.utf8.contains(0x0A) || $0.utf8.contains(0x0D) }
+            ? PathList.encoded(paths) : Array(paths.joined(separator: "\n").utf8)
+        let response = try await send("v2/signatures", method: .POST, body: body, limit: 1 << 34)
         guard response.status == 200 else { throw failure(response, doing: "reading signatures") }
         return try decoding("signatures") { () throws(DeltaSyncError) in
             var reader = ByteReader(MemorySource(response.body), what: "signatures answer")
