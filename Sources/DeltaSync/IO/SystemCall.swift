@@ -51,6 +51,22 @@ package enum SystemCall {
         }
     }
 
+    /// Writes all of `bytes` at `offset`, continuing after short writes; the descriptor's position is not used.
+    package static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, offset: Int, path: String)
+        throws(DeltaSyncError)
+    {
+        var done = 0
+        while done < bytes.count {
+            done += try retrying("write", path) {
+                Glibc.pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            }
+        }
+    }
+
+    package static func ftruncate(_ fd: Int32, size: Int, path: String) throws(DeltaSyncError) {
+        _ = try retrying("set the size of", path) { Glibc.ftruncate(fd, off_t(size)) }
+    }
+
     package static func fsync(_ fd: Int32, path: String) throws(DeltaSyncError) {
         _ = try retrying("flush to disk", path) { Glibc.fsync(fd) }
     }

@@ -1,0 +1,41 @@
+import DeltaSync
+
+/// What the controller kept of a push it refused with a conflict: the operations on the paths that did not
+/// conflict, under an id. The retry sends only what must change from that push (the conflicted paths, and any
+/// other whose state on the server is no longer the one the push expected) and names the id; the controller
+/// applies the two together, as one push.
+struct HeldPush {
+    /// The id the controller holds the operations under.
+    let id: String
+    /// What the refused push expected at each path it touched (its first operation's precondition), keyed by bytes.
+    private var expected: [[UInt8]: EntryState] = [:]
+    /// The paths the controller named as conflicted, as bytes.
+    private let conflicted: Set<[UInt8]>
+    /// The refused push's planned changes, for the report.
+    private let items: [PushPlanner.Item]
+
+    init(id: String, refused plan: PushPlanner.Plan, conflicted paths: [String]) {
+        self.id = id
+        for operation in plan.bundle.operations where expected[Array(operation.path.utf8)] == nil {
+            expected[Array(operation.path.utf8)] = operation.expected
+        }
+        conflicted = Set(paths.map { Array($0.utf8) })
+        items = plan.items
+    }
+
+    /// The paths of `diff` (from the server's tree `remote` to the local one) the retry must send itself.
+    func pathsToSend(_ diff: ManifestDiff, remote: Manifest) -> Set<[UInt8]> {
+        var send: Set<[UInt8]> = []
+        for entry in diff.added + diff.modified + diff.removed + diff.modeChanged {
+            let key = Array(entry.path.utf8)
+            if conflicted.contains(key) || expected[key] != EntryState(remote[entry.path]) { send.insert(key) }
+        }
+        return send
+    }
+
+    /// The changes the completed push makes: the held ones, then those the retry sent.
+    func items(besides sent: [PushPlanner.Item]) -> [PushPlanner.Item] {
+        let replaced = Set(sent.map { Array($0.path.utf8) }).union(conflicted)
+        return items.filter { !replaced.contains(Array($0.path.utf8)) } + sent
+    }
+}
