@@ -52,7 +52,7 @@ public struct BundleApplier: Sendable {
             let others = plan.conflicts.count - 1
             throw DeltaSyncError(
                 .conflict, first.message + (others > 0 ? " (and \(others) more path(s) changed on the server)" : ""),
-                conflictedPaths: plan.conflicts.map(\.path))
+                conflictedPaths: plan.conflicts.map { $0.path })
         }
         var stagedNames: [String: String] = [:]
         for case .place(let path, let staged, _) in plan.actions { stagedNames[path] = staged }
@@ -92,7 +92,7 @@ public struct BundleApplier: Sendable {
         let directory = try SystemCall.open(staging, O_RDONLY | O_DIRECTORY)
         defer { SystemCall.close(directory) }
         if names.count > filesFlushedOneByOne {
-            _ = try SystemCall.retrying("flush to disk the file system of", staging) { syncfs(directory) }
+            try SystemCall.syncFileSystem(directory, path: staging)
         } else {
             for name in names {
                 let file = try SystemCall.open(staging + "/" + name, O_RDONLY)

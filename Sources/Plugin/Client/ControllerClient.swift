@@ -79,7 +79,7 @@ struct ControllerClient: Sendable {
         var query: [String] = []
         if dryRun { query.append("dry_run=true") }
         if restart != .rules { query.append("restart=\(restart.rawValue)") }
-        if let held, let escaped = held.addingPercentEncoding(withAllowedCharacters: .alphanumerics) {
+        if let held, let escaped = held.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) {
             query.append("held=\(escaped)")
         }
         let response = try await send(

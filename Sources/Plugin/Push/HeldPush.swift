@@ -23,12 +23,16 @@ struct HeldPush {
         items = plan.items
     }
 
-    /// The paths of `diff` (from the server's tree `remote` to the local one) the retry must send itself.
+    /// The paths of `diff` (from the server's tree `remote` to the local one) the retry must send itself, with
+    /// their parent directories (a manifest lists a path only with its parents; a parent the held push creates
+    /// or removes is sent again, which costs nothing).
     func pathsToSend(_ diff: ManifestDiff, remote: Manifest) -> Set<[UInt8]> {
         var send: Set<[UInt8]> = []
         for entry in diff.added + diff.modified + diff.removed + diff.modeChanged {
             let key = Array(entry.path.utf8)
-            if conflicted.contains(key) || expected[key] != EntryState(remote[entry.path]) { send.insert(key) }
+            guard conflicted.contains(key) || expected[key] != EntryState(remote[entry.path]) else { continue }
+            send.insert(key)
+            for (index, byte) in key.enumerated() where byte == UInt8(ascii: "/") { send.insert(Array(key[..<index])) }
         }
         return send
     }
