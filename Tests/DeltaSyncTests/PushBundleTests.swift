@@ -80,6 +80,25 @@ import Testing
         #expect(try server.names().allSatisfy { !$0.hasPrefix(BundleApplier.stagingPrefix) })
     }
 
+    @Test func aConflictNamesEveryConflictedPathAndTheRestCompletesWithTheirRetry() throws {
+        let stale = try plan()
+        // Someone else changes two of the files this push expects.
+        try FileTree.write(Array("print('theirs')\n".utf8), to: server.file("app.py"))
+        try FileTree.write(Array("#!/bin/sh\necho theirs\n".utf8), to: server.file("run.sh"))
+        let before = try content(server)
+        var refusal: DeltaSyncError?
+        do { _ = try BundleApplier(root: server.path).apply(stale.bundle) } catch { refusal = error }
+        #expect(refusal?.code == .conflict)
+        #expect(refusal?.conflictedPaths == ["app.py", "run.sh"])
+        #expect(try content(server) == before)
+        // The retry carries only those two paths, planned against what the server has now; with the operations
+        // held from the refused push, it brings the server to the local tree.
+        let held = stale.bundle.operations.filter { !["app.py", "run.sh"].contains($0.path) }
+        let retry = try plan().bundle.operations.filter { ["app.py", "run.sh"].contains($0.path) }
+        _ = try BundleApplier(root: server.path).apply(PushBundle(operations: retry).completing(held))
+        #expect(try manifest(server).rootDigest == manifest(local).rootDigest)
+    }
+
     @Test func withoutSignaturesFilesTravelWholeAndStillApply() throws {
         let plan = try plan(signatures: false)
         _ = try BundleApplier(root: server.path).apply(plan.bundle)

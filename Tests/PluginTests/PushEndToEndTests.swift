@@ -173,6 +173,27 @@ import Testing
         }
     }
 
+    @Test func aConflictCostsOnlyTheFilesThatConflicted() async throws {
+        try await ControllerHarness.with { harness in
+            try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")
+            _ = try await harness.push()
+            // Someone else changes one file; here, that file changes and a large new one (incompressible) appears.
+            try FileTree.write(Array("someone else's\n".utf8), to: harness.container + "/static/note.txt")
+            try FileTree.write(Array("v2\n".utf8), to: harness.local + "/static/note.txt")
+            let large = (0..<(300 << 10)).map { _ in UInt8.random(in: 0...255) }
+            try FileTree.write(large, to: harness.local + "/static/large.bin")
+            let (outcome, lines) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(lines.contains { $0.hasPrefix("The app's files are not what the last push left") })
+            // The refused bundle carried the large file; the retry only the note.
+            #expect(outcome.bytesSent < large.count + large.count / 2, "the retry sent the large file again")
+            #expect(try #require(try await harness.status().lastPush?.bytesReceived) < 4096)
+            #expect(try FileTree.read(harness.container + "/static/note.txt") == Array("v2\n".utf8))
+            #expect(try FileTree.read(harness.container + "/static/large.bin") == large)
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+        }
+    }
+
     @Test func filesTheAppWroteItselfAreNotDeletedOnceTheClientKnowsTheServer() async throws {
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")

@@ -17,8 +17,9 @@ import NIOCore
 ///   nothing changed, so "is there anything to push" costs one small request.
 /// - `POST v2/signatures`: signatures of the paths in the body (a ``PathList``, or newline-separated from released
 ///   clients).
-/// - `POST v2/push[?dry_run=true]`: apply a push bundle as one batch, then do what the restart rules decide
-///   (run commands, signal or restart the backend, or say a full `cf push` is needed).
+/// - `POST v2/push[?dry_run=true][&held=ID]`: apply a push bundle as one batch, then do what the restart rules
+///   decide (run commands, signal or restart the backend, or say a full `cf push` is needed). A 409 names every
+///   conflicted path and the id under which the other operations are held; `held=ID` completes that push.
 /// - `GET  v2/status`: the backend, the last push, the root digest and the container's identity.
 struct ControlAPI: Sendable {
     let config: ControllerConfig
@@ -85,6 +86,7 @@ struct ControlAPI: Sendable {
         case "true", "1": dryRun = true
         case let word?: return Self.error(.badRequest, "dry_run=\(word) is not understood: use dry_run=true or dry_run=false")
         }
+        let heldID = request.uri.queryParameters.get("held").map { String($0) }
         let requested = request.uri.queryParameters.get("restart").map { String($0) }
         let override = requested.flatMap { RestartOverride(rawValue: $0) }
         if let requested, override == nil {
@@ -110,20 +112,31 @@ struct ControlAPI: Sendable {
             }
             return bundle
         }
-        let answer = try await pushes.exclusively {
-            try await perform(bundle, dryRun: dryRun, override: override, bytesReceived: received)
+        do {
+            let answer = try await pushes.exclusively {
+                try await perform(bundle, dryRun: dryRun, heldID: heldID, override: override, bytesReceived: received)
+            }
+            return Self.json(answer)
+        } catch let refusal as PushService.PushFailure {
+            switch refusal {
+            case .engine(let error): throw Self.httpError(error)
+            case .conflict(let error, let heldID):
+                return Self.json(ConflictAnswer(error, heldID: heldID), status: .conflict)
+            case .heldPushGone:
+                return Self.json(
+                    ConflictAnswer(
+                        message: "the push this one completes is no longer held (another push conflicted or \(PushService.heldFor.forPeople) passed): send it whole"),
+                    status: .gone)
+            }
         }
-        return Self.json(answer)
     }
 
     /// Applies a push, decides what the app needs with the rules the push leaves, and (unless a dry run) runs
     /// the commands and signals or restarts the backend.
     private func perform(
-        _ bundle: PushBundle, dryRun: Bool, override: RestartOverride?, bytesReceived: Int
+        _ bundle: PushBundle, dryRun: Bool, heldID: String?, override: RestartOverride?, bytesReceived: Int
     ) async throws -> PushAnswer {
-        let (result, appRules) = try await mapped { () throws(DeltaSyncError) in
-            try await pushes.apply(bundle, dryRun: dryRun)
-        }
+        let (result, appRules) = try await pushes.apply(bundle, dryRun: dryRun, completing: heldID)
         let environment = backend.configuration.processEnvironment
         let decision = PushDecision(
             result: result, appRules: appRules, config: config, root: pushes.root, searchPath: environment["PATH"],
@@ -185,28 +198,30 @@ struct ControlAPI: Sendable {
 
     /// Runs an engine call, turning its error into an HTTP error whose body says what was wrong.
     private func mapped<T>(_ body: () async throws(DeltaSyncError) -> T) async throws -> T {
-        do { return try await body() } catch {
-            let status: HTTPResponse.Status =
-                switch error.code {
-                case .conflict: .conflict
-                case .limitExceeded: .contentTooLarge
-                case .io: .internalServerError
-                default: .badRequest
-                }
-            throw HTTPError(status, message: error.message)
-        }
+        do { return try await body() } catch { throw Self.httpError(error) }
+    }
+
+    private static func httpError(_ error: DeltaSyncError) -> HTTPError {
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .conflict: .conflict
+            case .limitExceeded: .contentTooLarge
+            case .io: .internalServerError
+            default: .badRequest
+            }
+        return HTTPError(status, message: error.message)
     }
 
     private func legacyMapped<T>(_ body: () throws(ControllerError) -> T) throws -> T {
         do { return try body() } catch { throw HTTPError(.badRequest, message: error.description) }
     }
 
-    static func json(_ value: some Encodable) -> Response {
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         return Response(
-            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
     static func error(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -59,6 +59,29 @@ struct PushAnswer: Encodable, Sendable {
     }
 }
 
+/// The JSON answer to a push refused with 409 (or 410 for a `held` id the controller no longer has): the error
+/// in the shape of every other error answer, every conflicted path, and the id under which the operations on the
+/// other paths are held for the retry (`POST v2/push?held=ID` with a bundle for the conflicted paths only).
+struct ConflictAnswer: Encodable, Sendable {
+    struct Message: Encodable, Sendable { var message: String }
+
+    var error: Message
+    var conflicts: [String]
+    var held: String?
+
+    init(_ error: DeltaSyncError, heldID: String) {
+        self.error = Message(message: error.message)
+        conflicts = error.conflictedPaths
+        held = heldID
+    }
+
+    init(message: String) {
+        error = Message(message: message)
+        conflicts = []
+        held = nil
+    }
+}
+
 /// Who this container is, so a client can tell that it restarted (and reverted to what `cf push` staged)
 /// since its last push.
 struct ContainerIdentity: Encodable, Sendable {

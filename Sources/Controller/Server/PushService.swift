@@ -24,6 +24,17 @@ actor PushService {
     private var scanner: TreeScanner
     private let applier: BundleApplier
     private(set) var lastPush: LastPush?
+    /// What a push that conflicted left to be completed: its operations on the paths that did not conflict, so
+    /// that the client's retry sends only the paths that did. One at a time, dropped when a push completes it,
+    /// when another conflict replaces it, or after ``heldFor``.
+    struct HeldPush: Sendable {
+        var id: String
+        var operations: [PushOperation]
+    }
+    private var held: HeldPush?
+    /// How long a conflicting push's operations wait for the retry that completes them.
+    static let heldFor: Duration = .seconds(300)
+
     /// Whether a push holds the turn, and the pushes waiting for it, first come first served.
     private var pushing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
@@ -86,12 +97,53 @@ actor PushService {
     ///
     /// A `.fastpush.yml` the push brings is read and checked after the bundle is staged and before anything is
     /// committed, so a push with broken rules is refused whole (also in a dry run).
-    func apply(_ bundle: PushBundle, dryRun: Bool) throws(DeltaSyncError) -> (result: PushResult, appRules: [ConfiguredRule]) {
-        var appRules: [ConfiguredRule] = []
-        let result = try applier.apply(bundle, dryRun: dryRun) { (tree: StagedTree) throws(DeltaSyncError) in
-            appRules = try Self.appRules(in: tree)
+    ///
+    /// With `completing`, the bundle completes the push held under that id (``HeldPush``): it is applied with the
+    /// held operations it does not replace. A conflict keeps the operations on the paths that did not conflict
+    /// (unless a dry run) and names their id in the error, as ``Conflict``.
+    func apply(_ bundle: PushBundle, dryRun: Bool, completing heldID: String? = nil) throws(PushFailure)
+        -> (result: PushResult, appRules: [ConfiguredRule])
+    {
+        var bundle = bundle
+        if let heldID {
+            guard let held, held.id == heldID else { throw .heldPushGone }
+            self.held = nil
+            bundle = bundle.completing(held.operations)
         }
-        return (result, appRules)
+        var appRules: [ConfiguredRule] = []
+        do throws(DeltaSyncError) {
+            let result = try applier.apply(bundle, dryRun: dryRun) { (tree: StagedTree) throws(DeltaSyncError) in
+                appRules = try Self.appRules(in: tree)
+            }
+            return (result, appRules)
+        } catch where error.code == .conflict && !error.conflictedPaths.isEmpty && !dryRun {
+            let conflicted = Set(error.conflictedPaths.map(PathKey.init))
+            let kept = HeldPush(
+                id: SystemCall.uniqueSuffix(),
+                operations: bundle.operations.filter { !conflicted.contains(PathKey($0.path)) })
+            held = kept
+            Task { [weak self] in
+                try? await Task.sleep(for: Self.heldFor)
+                await self?.dropHeld(kept.id)
+            }
+            throw .conflict(error, heldID: kept.id)
+        } catch {
+            throw .engine(error)
+        }
+    }
+
+    /// Why ``apply(_:dryRun:completing:)`` changed nothing.
+    enum PushFailure: Error {
+        /// The engine refused the push (a conflict in a dry run or without named paths included).
+        case engine(DeltaSyncError)
+        /// Paths changed on the server; the other operations are held under `heldID`.
+        case conflict(DeltaSyncError, heldID: String)
+        /// The push to complete is no longer held (completed, replaced or expired).
+        case heldPushGone
+    }
+
+    private func dropHeld(_ id: String) {
+        if held?.id == id { held = nil }
     }
 
     /// The rules in `.fastpush.yml` as `tree` has it; none without the file.

@@ -7,6 +7,9 @@ import Glibc
 /// flushes the directory. If the writer is dropped without a commit, or anything fails, the temporary
 /// file is removed and the target is exactly as it was.
 ///
+/// Blocks of zeros (whole, aligned file-system blocks) are not written but left as holes, the file getting its
+/// final size on commit: a sparse file stays sparse, whether its zeros came from a sparse basis or from literals.
+///
 /// A writer that is not `durable` skips both flushes: still atomic for other processes, but a power cut
 /// can lose the new file. That suits artifacts that are verified when read (signatures and deltas
 /// carry digests) and can be made again.
@@ -20,8 +23,15 @@ public final class AtomicFileWriter: ByteSink {
     private let temporaryPath: String
     private var descriptor: Int32
     private var buffer: [UInt8] = []
+    /// Bytes written so far (holes included): where the next byte goes.
+    private var size = 0
+    /// Whether a block of zeros was skipped, so that commit must give the file its size.
+    private var leftHoles = false
     private var finished = false
     private static let bufferLimit = 256 * 1024
+    /// The unit of holes: a block of zeros this large, at a multiple of it, is skipped rather than written.
+    private static let holeBlock = 4096
+    private static let zeros = [UInt8](repeating: 0, count: holeBlock)
 
     /// Starts writing a replacement for `path` that will have permission bits `mode`.
     public init(path: String, mode: UInt32 = 0o644, durable: Bool = true) throws(DeltaSyncError) {
@@ -71,7 +81,7 @@ public final class AtomicFileWriter: ByteSink {
         precondition(!finished, "write after commit or discard")
         if buffer.count + bytes.count > Self.bufferLimit { try flush() }
         if bytes.count >= Self.bufferLimit {
-            try guarded { () throws(DeltaSyncError) in try SystemCall.writeAll(descriptor, bytes, path: temporaryPath) }
+            try guarded { () throws(DeltaSyncError) in try writeSkippingZeros(bytes) }
         } else {
             buffer.append(contentsOf: bytes)
         }
@@ -82,6 +92,7 @@ public final class AtomicFileWriter: ByteSink {
         precondition(!finished, "commit after commit or discard")
         try guarded { () throws(DeltaSyncError) in
             try flush()
+            if leftHoles { try SystemCall.ftruncate(descriptor, size: size, path: temporaryPath) }
             try SystemCall.fchmod(descriptor, mode_t(mode), path: temporaryPath)
             if durable { try SystemCall.fsync(descriptor, path: temporaryPath) }
             try SystemCall.rename(temporaryPath, path)
@@ -102,11 +113,36 @@ public final class AtomicFileWriter: ByteSink {
     private func flush() throws(DeltaSyncError) {
         guard !buffer.isEmpty else { return }
         try guarded { () throws(DeltaSyncError) in
-            try buffer.withBytes { (bytes) throws(DeltaSyncError) in
-                try SystemCall.writeAll(descriptor, bytes, path: temporaryPath)
-            }
+            try buffer.withBytes { (bytes) throws(DeltaSyncError) in try writeSkippingZeros(bytes) }
         }
         buffer.removeAll(keepingCapacity: true)
+    }
+
+    /// Writes `bytes` at ``size``, leaving every aligned block of zeros as a hole (a new file reads zeros there).
+    private func writeSkippingZeros(_ bytes: UnsafeRawBufferPointer) throws(DeltaSyncError) {
+        var start = 0  // the first byte not yet written or skipped
+        var at = 0
+        while at < bytes.count {
+            let blockEnd = min(bytes.count, at + Self.holeBlock - (size + at) % Self.holeBlock)
+            let isHole =
+                blockEnd - at == Self.holeBlock
+                && Self.zeros.withUnsafeBytes { memcmp(bytes.baseAddress! + at, $0.baseAddress!, Self.holeBlock) == 0 }
+            if isHole {
+                if start < at {
+                    try SystemCall.pwriteAll(
+                        descriptor, UnsafeRawBufferPointer(rebasing: bytes[start..<at]), offset: size + start,
+                        path: temporaryPath)
+                }
+                start = blockEnd
+                leftHoles = true
+            }
+            at = blockEnd
+        }
+        if start < bytes.count {
+            try SystemCall.pwriteAll(
+                descriptor, UnsafeRawBufferPointer(rebasing: bytes[start...]), offset: size + start, path: temporaryPath)
+        }
+        size += bytes.count
     }
 
     /// Runs `body`; on failure discards the temporary file before rethrowing, so no error leaves debris.

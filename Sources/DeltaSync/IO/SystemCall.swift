@@ -51,6 +51,27 @@ package enum SystemCall {
         }
     }
 
+    /// Writes all of `bytes` at `offset`, continuing after short writes; the descriptor's position is not used.
+    package static func pwriteAll(_ fd: Int32, _ bytes: UnsafeRawBufferPointer, offset: Int, path: String)
+        throws(DeltaSyncError)
+    {
+        var done = 0
+        while done < bytes.count {
+            done += try retrying("write", path) {
+                Glibc.pwrite(fd, bytes.baseAddress! + done, bytes.count - done, off_t(offset + done))
+            }
+        }
+    }
+
+    package static func ftruncate(_ fd: Int32, size: Int, path: String) throws(DeltaSyncError) {
+        _ = try retrying("set the size of", path) { Glibc.ftruncate(fd, off_t(size)) }
+    }
+
+    /// Flushes to disk everything written to the file system that holds `fd`, in one journal commit.
+    package static func syncFileSystem(_ fd: Int32, path: String) throws(DeltaSyncError) {
+        _ = try retrying("flush to disk the file system of", path) { linuxSyncfs(fd) }
+    }
+
     package static func fsync(_ fd: Int32, path: String) throws(DeltaSyncError) {
         _ = try retrying("flush to disk", path) { Glibc.fsync(fd) }
     }
@@ -149,3 +170,7 @@ package enum SystemCall {
 }
 
 private let temporaryCounter = Atomic<Int>(0)
+
+/// `syncfs(2)`, which the Glibc module does not export (it is declared only under `_GNU_SOURCE`).
+@_silgen_name("syncfs")
+private func linuxSyncfs(_ descriptor: Int32) -> Int32

@@ -41,11 +41,14 @@ public struct DeltaSyncError: Error, Sendable, Equatable, CustomStringConvertibl
     public let message: String
     /// The `errno` of the failed system call, for ``Code/io`` errors.
     public let errno: Int32?
+    /// For ``Code/conflict`` errors from a push: every path whose precondition failed, in bundle order.
+    public let conflictedPaths: [String]
 
-    package init(_ code: Code, _ message: String, errno: Int32? = nil) {
+    package init(_ code: Code, _ message: String, errno: Int32? = nil, conflictedPaths: [String] = []) {
         self.code = code
         self.message = message
         self.errno = errno
+        self.conflictedPaths = conflictedPaths
     }
 
     public var description: String { message }

@@ -6,7 +6,8 @@ import Glibc
 /// real directories, never through a symlink), what is on disk must be what the operation expects
 /// (``EntryState``), and new content is rebuilt and verified (size and XXH3-128) into a private staging
 /// directory inside the root. Nothing in the tree has changed yet; any failure removes the staging
-/// directory and reports the first problem.
+/// directory and reports the first problem. Staged content is flushed to disk once for the whole batch, not
+/// file by file: a push of many small files costs a few flushes, not two per file.
 ///
 /// **Phase 2, commit.** The list of steps is written to a journal and flushed, then each step runs
 /// (rename staged files into place, keeping hard-linked backups of what they replace). If a step fails,
@@ -47,11 +48,19 @@ public struct BundleApplier: Sendable {
         for (index, operation) in bundle.operations.enumerated() {
             try plan.add(operation, number: index)
         }
+        if let first = plan.conflicts.first {
+            let others = plan.conflicts.count - 1
+            throw DeltaSyncError(
+                .conflict, first.message + (others > 0 ? " (and \(others) more path(s) changed on the server)" : ""),
+                conflictedPaths: plan.conflicts.map { $0.path })
+        }
         var stagedNames: [PathKey: String] = [:]
         for case .place(let path, let staged, _) in plan.actions { stagedNames[PathKey(path)] = staged }
         try beforeCommit(StagedTree(root: root, staging: staging, overlay: plan.overlay, stagedNames: stagedNames))
         var result = PushResult(entries: plan.entries, dryRun: dryRun)
         if dryRun { return result }
+
+        try Self.flushStaged(plan.stagedWithContent, in: staging)
 
         try FileTree.write(CommitJournal(actions: plan.actions).encoded(), to: staging + "/" + CommitJournal.fileName)
         var done: [CommitAction] = []
@@ -75,6 +84,28 @@ public struct BundleApplier: Sendable {
         result.dryRun = false
         return result
     }
+
+    /// Makes the staged files durable before the journal names them: each file, when there are few, else the
+    /// whole file system in one call (one journal commit instead of one per file); then the staging directory.
+    /// Empty files need no flush of their own: their creation is directory metadata, flushed with the directory.
+    private static func flushStaged(_ names: [String], in staging: String) throws(DeltaSyncError) {
+        let directory = try SystemCall.open(staging, O_RDONLY | O_DIRECTORY)
+        defer { SystemCall.close(directory) }
+        if names.count > filesFlushedOneByOne {
+            try SystemCall.syncFileSystem(directory, path: staging)
+        } else {
+            for name in names {
+                let file = try SystemCall.open(staging + "/" + name, O_RDONLY)
+                defer { SystemCall.close(file) }
+                try SystemCall.fsync(file, path: staging + "/" + name)
+            }
+        }
+        try SystemCall.fsync(directory, path: staging)
+    }
+
+    /// Up to this many staged files are flushed one by one; more, and one `syncfs` is cheaper (it also flushes
+    /// what others wrote to the file system, which a push of a few files should not wait for).
+    private static let filesFlushedOneByOne = 16
 
     /// Rolls back any commit that was interrupted (its journal is still there) and removes leftover
     /// staging directories. Returns the number of commits rolled back.
@@ -108,6 +139,10 @@ private struct Plan {
     var seen: [PathKey: (count: Int, lastWasDelete: Bool)] = [:]
     var actions: [CommitAction] = []
     var entries: [PushResult.Entry] = []
+    /// The operations whose precondition failed: every one is checked, so that the answer names them all.
+    var conflicts: [(path: String, message: String)] = []
+    /// The staged files that hold bytes, to flush before the commit.
+    var stagedWithContent: [String] = []
 
     init(root: String, maximumFileSize: Int, staging: String) {
         self.root = root
@@ -126,12 +161,19 @@ private struct Plan {
             throw DeltaSyncError(.invalidArgument, "push refused: \(RelativePath.quoted(path)) appears more than once in the bundle")
         }
         seen[key] = ((seen[key]?.count ?? 0) + 1, { if case .delete = operation { true } else { false } }())
-        try checkParents(of: path)
-        let current = try state(of: path)
-        guard current == operation.expected else {
-            throw DeltaSyncError(
-                .conflict,
-                "push refused: \(RelativePath.quoted(path)) changed on the server since your last push (expected \(operation.expected), found \(current)); push again after a fresh scan (--resync)")
+        let current: EntryState
+        do throws(DeltaSyncError) {
+            try checkParents(of: path)
+            current = try state(of: path)
+            guard current == operation.expected else {
+                throw DeltaSyncError(
+                    .conflict,
+                    "push refused: \(RelativePath.quoted(path)) changed on the server since your last push (expected \(operation.expected), found \(current)); push again after a fresh scan (--resync)")
+            }
+        } catch where error.code == .conflict {
+            // Checking goes on, so that one answer names every conflict; what is there stays as it is.
+            if conflicts.last.map({ PathKey($0.path) }) != key { conflicts.append((path, error.message)) }
+            return
         }
         let staged = "s\(number)"
         let backup = "b\(number)"
@@ -141,6 +183,7 @@ private struct Plan {
             let basisSize = try Delta.basisSize(of: delta)
             let fromNothing = expected == .absent || basisSize == 0
             let rebuilt = try stageFile(path: path, basis: fromNothing ? nil : path, delta: delta, mode: mode, as: staged)
+            if rebuilt.targetSize > 0 { stagedWithContent.append(staged) }
             actions.append(.place(path: path, staged: staged, backup: expected == .absent ? nil : backup))
             overlay[key] = .file(rebuilt.targetDigest)
             entries.append(
@@ -202,7 +245,8 @@ private struct Plan {
     func stageFile(path: String, basis: String?, delta: [UInt8], mode: UInt32, as staged: String) throws(DeltaSyncError)
         -> DeltaSummary
     {
-        var output = try AtomicFileWriter(path: staging + "/" + staged, mode: mode)
+        // Not durable here: the batch is flushed at once before the commit (``BundleApplier/flushStaged``).
+        var output = try AtomicFileWriter(path: staging + "/" + staged, mode: mode, durable: false)
         do throws(DeltaSyncError) {
             let summary: DeltaSummary
             if let basis {

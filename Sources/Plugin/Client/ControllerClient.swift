@@ -19,7 +19,17 @@ struct ControllerClient: Sendable {
     enum PushReply: Sendable {
         case applied(PushAnswer)
         /// A precondition failed: the server's files are not what the client thought; nothing was written.
-        case conflict(String)
+        case conflict(Conflict)
+        /// The push named by `held` is no longer held: the whole push must be sent again.
+        case heldPushGone(String)
+    }
+
+    /// A 409 answer to a push. A controller that holds what did not conflict names the conflicted paths and the
+    /// id to complete the push with; an older one gives only the message.
+    struct Conflict: Sendable {
+        var message: String
+        var paths: [String] = []
+        var held: String? = nil
     }
 
     let endpoint: ControllerEndpoint
@@ -66,18 +76,34 @@ struct ControllerClient: Sendable {
         }
     }
 
-    func push(_ bundle: [UInt8], dryRun: Bool, restart: PushOptions.Restart = .rules) async throws -> PushReply {
+    /// Sends a push bundle; with `completing`, the bundle completes the push the controller holds under that id
+    /// (it then holds only the conflicted paths' operations).
+    func push(_ bundle: [UInt8], dryRun: Bool, restart: PushOptions.Restart = .rules, completing held: String? = nil)
+        async throws -> PushReply
+    {
         var query: [String] = []
         if dryRun { query.append("dry_run=true") }
         if restart != .rules { query.append("restart=\(restart.rawValue)") }
+        if let held, let escaped = held.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(["-"])) {
+            query.append("held=\(escaped)")
+        }
         let response = try await send(
             "v2/push" + (query.isEmpty ? "" : "?" + query.joined(separator: "&")), method: .POST, body: bundle,
             limit: 64 << 20, progress: uploadProgress)
         switch response.status {
         case 200: return .applied(try json(PushAnswer.self, response, what: "push answer"))
-        case 409: return .conflict(Self.message(response))
+        case 409:
+            let fields = try? JSONDecoder().decode(ConflictFields.self, from: Data(response.body))
+            return .conflict(Conflict(message: Self.message(response), paths: fields?.conflicts ?? [], held: fields?.held))
+        case 410 where held != nil: return .heldPushGone(Self.message(response))
         default: throw failure(response, doing: "pushing")
         }
+    }
+
+    /// The fields a 409 answer may add to the error.
+    private struct ConflictFields: Decodable {
+        var conflicts: [String]?
+        var held: String?
     }
 
     func status() async throws -> StatusAnswer {

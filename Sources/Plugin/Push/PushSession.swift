@@ -9,7 +9,8 @@ import Foundation
 /// last root digest, answered 304. No cache, `--resync`, or a failed precondition: the server's manifest, the
 /// signatures of just the files that differ, then the bundle. An answer from another container run than the
 /// cache knows (the container restarted and went back to its staged files) starts one more round that re-sends
-/// everything that differs.
+/// everything that differs. After a conflict, a controller that holds the rest of the refused push gets only
+/// what must change from it (``HeldPush``): a conflict costs the files that conflicted, not the whole push again.
 struct PushSession {
     let client: ControllerClient
     /// The client for a controller that speaks only the original API, when it needs other credentials (the
@@ -97,6 +98,7 @@ struct PushSession {
         }
 
         var conflicts = 0
+        var held: HeldPush?
         while true {
             let diff = local.diff(from: remote)
             if diff.isEmpty {
@@ -106,9 +108,16 @@ struct PushSession {
                 outcome.rootDigest = serverRoot
                 return outcome
             }
+            // Completing a held push: only the paths the controller does not hold as this push needs them.
+            var (sending, against) = (local, remote)
+            if let held {
+                let send = held.pathsToSend(diff, remote: remote)
+                sending = try Manifest(entries: local.entries.filter { send.contains(PathKey($0.path)) })
+                against = try Manifest(entries: remote.entries.filter { send.contains(PathKey($0.path)) })
+            }
             var signatures: [PathKey: Signature] = [:]
             var wanted: [String] = []
-            for entry in diff.modified where entry.kind == .file {
+            for entry in sending.diff(from: against).modified where entry.kind == .file {
                 if let digest = remote[entry.path]?.digest, let signature = cache.signature(for: digest) {
                     signatures[PathKey(entry.path)] = signature
                 } else if (remote[entry.path]?.size ?? 0) >= Self.smallestFileWorthASignature {
@@ -123,19 +132,20 @@ struct PushSession {
                     try? cache.store(signature)
                 }
             }
-            let plan = try PushPlanner(localRoot: options.directory).plan(local: local, remote: remote, signatures: signatures)
+            let plan = try PushPlanner(localRoot: options.directory).plan(local: sending, remote: against, signatures: signatures)
+            let items = held?.items(besides: plan.items) ?? plan.items
             let bundle = plan.bundle.encoded()
             outcome.requests += 1
             outcome.bytesSent += bundle.count
             var uploading = client
             let terminal = self.terminal
             uploading.uploadProgress = { done, total in terminal.progress(done, of: total) }
-            switch try await uploading.push(bundle, dryRun: options.dryRun, restart: options.restart) {
+            switch try await uploading.push(bundle, dryRun: options.dryRun, restart: options.restart, completing: held?.id) {
             case .applied(let answer):
                 outcome.answer = answer
                 outcome.rootDigest = answer.rootDigest
                 let report = PushReport(
-                    items: plan.items, answer: answer, bytesSent: outcome.bytesSent, requests: outcome.requests,
+                    items: items, answer: answer, bytesSent: outcome.bytesSent, requests: outcome.requests,
                     elapsed: ContinuousClock.now - started)
                 outcome.succeeded = report.print(to: terminal) && outcome.succeeded
                 guard !options.dryRun else { return outcome }
@@ -155,14 +165,17 @@ struct PushSession {
                     continue
                 }
                 try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
-                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : plan.items.filter { $0.change != .deleted }.map(\.path), in: local)
+                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local)
                 return outcome
-            case .conflict(let why):
+            case .conflict(let conflict):
                 conflicts += 1
                 guard conflicts == 1 else {
-                    throw ClientError("the app's files changed while pushing (\(why)); nothing was written. Push again.")
+                    throw ClientError("the app's files changed while pushing (\(conflict.message)); nothing was written. Push again.")
                 }
-                terminal.print("The app's files are not what the last push left (\(why)); reading them and pushing again.")
+                terminal.print("The app's files are not what the last push left (\(conflict.message)); reading them and pushing again.")
+                if let id = conflict.held, !conflict.paths.isEmpty {
+                    held = HeldPush(id: id, refused: plan, conflicted: conflict.paths)
+                }
                 cache.clear()
                 outcome.requests += 1
                 guard case .manifest(let server) = try await client.manifest() else {
@@ -170,6 +183,9 @@ struct PushSession {
                 }
                 serverRoot = server.rootDigest.hex
                 remote = try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules)
+            case .heldPushGone(let why):
+                terminal.print("The controller no longer holds the rest of the push (\(why)); sending it whole.")
+                held = nil
             }
         }
     }
