@@ -117,7 +117,7 @@ actor PushService {
             }
             return (result, appRules)
         } catch where error.code == .conflict && !error.conflictedPaths.isEmpty && !dryRun {
-            let conflicted = Set(error.conflictedPaths.map(PathKey.init))
+            let conflicted = Set(error.conflictedPaths.map { PathKey($0) })
             let kept = HeldPush(
                 id: SystemCall.uniqueSuffix(),
                 operations: bundle.operations.filter { !conflicted.contains(PathKey($0.path)) })

@@ -19,7 +19,7 @@ struct HeldPush {
         for operation in plan.bundle.operations where expected[PathKey(operation.path)] == nil {
             expected[PathKey(operation.path)] = operation.expected
         }
-        conflicted = Set(paths.map(PathKey.init))
+        conflicted = Set(paths.map { PathKey($0) })
         items = plan.items
     }
 
