@@ -109,7 +109,7 @@ if Context.environment["FASTPUSH_FUZZ"] == "1" {
         ("FuzzSignature", "fuzz-signature", ["DeltaSync"]), ("FuzzDelta", "fuzz-delta", ["DeltaSync"]),
         ("FuzzPushBundle", "fuzz-push-bundle", ["DeltaSync"]), ("FuzzManifest", "fuzz-manifest", ["DeltaSync"]),
         ("FuzzGob", "fuzz-gob", ["GobRPC"]), ("FuzzLegacyJSON", "fuzz-legacy-json", ["Controller"]),
-        ("FuzzConfig", "fuzz-config", ["Controller"]),
+        ("FuzzConfig", "fuzz-config", ["Controller"]), ("FuzzPathList", "fuzz-path-list", ["DeltaSync"]),
     ]
     package.targets += [
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),

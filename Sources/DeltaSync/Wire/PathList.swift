@@ -55,6 +55,11 @@ package enum PathList {
     private static func newlineSeparated(_ body: [UInt8]) throws(DeltaSyncError) -> [String] {
         var paths: [String] = []
         for (number, line) in body.split(separator: 0x0A).enumerated() {
+            guard line.count <= RelativePath.maximumLength else {
+                throw DeltaSyncError(
+                    .corrupt,
+                    "path list is corrupt: line \(number + 1) is \(line.count) bytes long, more than the \(RelativePath.maximumLength) a path may have")
+            }
             guard let path = String(validating: line, as: UTF8.self) else {
                 throw DeltaSyncError(.corrupt, "path list is corrupt: line \(number + 1) is not valid UTF-8")
             }
