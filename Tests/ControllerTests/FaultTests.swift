@@ -98,6 +98,7 @@ import Testing
 
         // The log says it, once per directory however often the app is scanned.
         let text = try String(contentsOfFile: log, encoding: .utf8)
+        print("unreadable directories, the controller's warnings:\n" + text.split(separator: "\n").filter { $0.contains("warning") }.joined(separator: "\n"))
         #expect(text.contains("warning: not looking for temporary files in \"\(app)/locked\""), "\(text)")
         #expect(text.components(separatedBy: "leaving \"locked\" out of the manifest").count - 1 == 1, "\(text)")
         #expect(text.contains("leaving \"later\" out of the manifest"), "\(text)")
@@ -147,6 +148,7 @@ import Testing
         let health = try #require(
             (try? JSONSerialization.jsonObject(with: Data(legacy.body)) as? [String: Any])?["Health"] as? String,
             "the answer keeps the original's JSON shape: \(legacy.text)")
+        print("a full disk, the answer to PUT files: \(legacy.status) \(health)")
         #expect(health.hasPrefix("Failed to update 2 files: "), "\(health)")
         #expect(health.contains("disk is full") && health.contains("\"large.bin\" (8388608 bytes) did not fit"), "\(health)")
         #expect(!health.contains(".fastpush-staging"), "\(health)")

@@ -46,7 +46,8 @@ actor PushService {
         // A write cut short by a crash (an upload through the original API writes file by file) leaves its
         // temporary file behind; nothing writes yet, so every one of them is abandoned.
         let abandoned = try AtomicFileWriter.removeAbandoned(under: root) { directory, error in
-            ControllerLog.warning("not looking for temporary files in \(RelativePath.quoted(directory)): \(error.message)")
+            let reason = error.errno.map { String(cString: strerror($0)) } ?? error.message
+            ControllerLog.warning("not looking for temporary files in \(RelativePath.quoted(directory)): \(reason); it is left as it is")
         }
         if abandoned > 0 { ControllerLog.warning("removed \(abandoned) temporary file(s) left by a crash") }
     }

@@ -174,7 +174,7 @@ public struct TreeScanner: Sendable {
     /// Why an entry the scan could not inspect or list is left out, and what to do about it.
     private static func unreadable(_ error: DeltaSyncError) -> String {
         let reason = error.errno.map { String(cString: strerror($0)) } ?? error.message
-        return "it cannot be read (\(reason)), so it is left out: make it readable (chmod u+rx) to include it"
+        return "it cannot be read (\(reason)); make it readable (chmod u+rx) to include it"
     }
 
     /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,
