@@ -109,15 +109,7 @@ import Testing
 
     /// The bundle that brings a tree like `from` to the tree `to`, planned as a client plans it.
     static func bundle(from: String, to: String) throws -> [UInt8] {
-        var fromScanner = try TreeScanner(root: from, ignoreRules: IgnoreRules(includeDefaults: false))
-        let remote = try fromScanner.scan().manifest
-        var toScanner = try TreeScanner(root: to, ignoreRules: IgnoreRules(includeDefaults: false))
-        let local = try toScanner.scan().manifest
-        var signatures: [PathKey: Signature] = [:]
-        for entry in local.diff(from: remote).modified where entry.kind == .file {
-            signatures[PathKey(entry.path)] = try Signature(file: from + "/" + entry.path)
-        }
-        return try PushPlanner(localRoot: to).plan(local: local, remote: remote, signatures: signatures).bundle.encoded()
+        try ClientPlan.bundle(from: ClientPlan.manifest(of: from), app: from, to: to)
     }
 
     /// Sends a push on a raw connection: everything but the last byte first, so the moment the last byte leaves

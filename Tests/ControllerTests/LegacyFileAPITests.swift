@@ -168,7 +168,6 @@ private final class AppFixture {
         let result = try api.apply(uploads)
         #expect(result.updated == ["app.py", "static/new.css"])
         #expect(result.restartPaths == ["app.py"])
-        #expect(result.failures.isEmpty)
         #expect(result.health == "Restarting after updating 2 files")
         #expect(
             String(decoding: result.responseBody, as: UTF8.self)
@@ -216,16 +215,15 @@ private final class AppFixture {
         #expect(try api.apply(try api.decodeUpload(Array(" {} ".utf8))).health == "Updated 0 files without restart")
     }
 
-    @Test func aWriteFailureIsCountedAsTheOriginalDid() throws {
-        // A write that fails after every check passed (a full disk) is counted, and the count wins the
-        // answer even when another file asked for a restart; the restart still happens.
-        let result = LegacyApplyResult(
-            updated: ["good.py"], failures: [.init(path: "lib/mod.py", message: "No space left on device")],
-            restartPaths: ["good.py"])
+    @Test func theAnswerKeepsTheOriginalsWording() throws {
+        // Old plugins print `Health`: the original's sentences, and its failure count followed by the reason.
+        let result = LegacyApplyResult(updated: ["good.py", "a.css"], restartPaths: ["good.py"])
         #expect(result.needsRestart)
-        #expect(result.health == "Failed to update 1 files")
-        #expect(String(decoding: result.responseBody, as: UTF8.self) == "{\"Health\":\"Failed to update 1 files\"}\n")
+        #expect(String(decoding: result.responseBody, as: UTF8.self) == "{\"Health\":\"Restarting after updating 2 files\"}\n")
         #expect(LegacyApplyResult(updated: ["a.css"]).health == "Updated 1 files without restart")
+        #expect(
+            LegacyApplyResult.failureHealth(files: 2, reason: "the server's disk is full")
+                == "Failed to update 2 files: the server's disk is full")
     }
 
     // MARK: Hostile uploads

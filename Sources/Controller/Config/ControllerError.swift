@@ -1,13 +1,16 @@
+import DeltaSync
+
 /// An error from the controller, worded for the person who has to act on it: what was wrong, and what to do.
 ///
 /// Like `DeltaSyncError`, a struct over an open set of ``Code`` values, so new kinds of failure do not break
 /// callers; the HTTP layer maps each code to a status (``Code/invalidRequest`` and ``Code/invalidPath`` to 400,
-/// ``Code/limitExceeded`` to 413, ``Code/io`` to 500) and start-up reports ``Code/configuration`` and exits.
+/// ``Code/conflict`` to 409, ``Code/limitExceeded`` to 413, ``Code/io`` to 500, ``Code/insufficientStorage`` to
+/// 507) and start-up reports ``Code/configuration`` and exits.
 struct ControllerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The kind of failure, for callers that react differently to each.
     struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Storage: Hashable, Sendable {
-            case configuration, invalidRequest, invalidPath, limitExceeded, io
+            case configuration, invalidRequest, invalidPath, limitExceeded, io, conflict, insufficientStorage
         }
         let storage: Storage
 
@@ -22,6 +25,24 @@ struct ControllerError: Error, Sendable, Equatable, CustomStringConvertible {
         static let limitExceeded = Code(storage: .limitExceeded)
         /// Reading or writing the app's files failed.
         static let io = Code(storage: .io)
+        /// A file changed on the server between the checks and the write; nothing was written.
+        static let conflict = Code(storage: .conflict)
+        /// The app's file system (or its quota) is full; nothing was written.
+        static let insufficientStorage = Code(storage: .insufficientStorage)
+
+        /// The controller's kind of an engine failure.
+        init(_ code: DeltaSyncError.Code) {
+            switch code {
+            case .insufficientStorage: self = .insufficientStorage
+            case .conflict: self = .conflict
+            case .invalidPath: self = .invalidPath
+            case .limitExceeded: self = .limitExceeded
+            case .io: self = .io
+            default: self = .invalidRequest
+            }
+        }
+
+        private init(storage: Storage) { self.storage = storage }
 
         var description: String { "\(storage)" }
     }

@@ -16,8 +16,9 @@ import Synchronization
 ///   parent is checked with `lstat`), and the target itself is not a symlink, directory or device;
 /// - the whole upload is checked (JSON, base64, paths, duplicates, the file system) before anything is written,
 ///   so a refused upload changes nothing;
-/// - each file is written atomically (temporary file, fsync, rename), so the app never reads half a file; an
-///   existing file keeps its permission bits, a new one gets 0644; missing parent directories are created.
+/// - the upload is applied as one batch by the applier of v2 pushes: every file is written or none is (a full
+///   disk halfway writes nothing), and the app never reads half a file; an existing file keeps its permission
+///   bits, a new one gets 0644; missing parent directories are created.
 ///
 /// Listing hashes only files that changed since the last listing: digests are cached by path with size,
 /// modification and change time, inode and device (see ``LegacyDigestCache``).
@@ -144,32 +145,51 @@ package struct LegacyFileAPI: Sendable {
         }
     }
 
-    /// Writes `uploads`, each atomically, after checking all of them again against the file system.
+    /// Writes `uploads` as one batch, after checking all of them again against the file system: every file is
+    /// written or none is. The batch goes through the applier of v2 pushes (staged, verified, committed under a
+    /// journal), so a full disk or a crash halfway leaves the app as it was; missing parent directories are
+    /// created (0755), an existing file keeps its permission bits and a new one gets 0644, as in the original.
     ///
-    /// - Returns: What was written, what failed and which written paths call for a restart; a write that fails
-    ///   (disk full, permissions) is reported there and does not stop the others, as before.
-    /// - Throws: ``ControllerError/Code/invalidPath`` when a check fails; then nothing has been written.
+    /// Call it only in the push turn (``PushService/exclusively(_:)``): it must not run beside another push.
+    ///
+    /// - Returns: What was written and which written paths call for a restart.
+    /// - Throws: ``ControllerError`` saying that nothing was written, and why: ``ControllerError/Code/invalidPath``
+    ///   when a check fails, ``ControllerError/Code/insufficientStorage`` when the disk is full (which file, how
+    ///   many bytes, how many are free), ``ControllerError/Code/conflict`` when a file changed meanwhile,
+    ///   ``ControllerError/Code/io`` when reading or writing failed otherwise.
     func apply(_ uploads: [ValidatedUpload]) throws(ControllerError) -> LegacyApplyResult {
-        var modes: [UInt32?] = []
+        var operations: [PushOperation] = []
         try refusingWholePush { () throws(ControllerError) in
+            var directoriesCreated = Set<[UInt8]>()
             for upload in uploads {
                 _ = try checkedPath(upload.path)
-                modes.append(try inspectTarget(upload.path, expectingDirectory: false))
+                let mode = try inspectTarget(upload.path, expectingDirectory: false)
+                var parent = ""
+                for component in upload.path.split(separator: "/").dropLast() {
+                    parent = RelativePath.join(parent, String(component))
+                    guard !directoriesCreated.contains(Array(parent.utf8)), try existing(parent) == nil else { continue }
+                    directoriesCreated.insert(Array(parent.utf8))
+                    operations.append(.directory(path: parent, mode: 0o755))
+                }
+                let expected: EntryState
+                do throws(DeltaSyncError) {
+                    expected = mode == nil ? .absent : .file(try FileDigest(file: absolutePath(upload.path)))
+                } catch {
+                    throw ControllerError(.io, error.message)
+                }
+                let whole = Delta.make(signature: Signature(bytes: []), bytes: upload.content, compressLiterals: false)
+                operations.append(.file(path: upload.path, expected: expected, mode: mode ?? 0o644, delta: whole.delta))
             }
         }
-        var result = LegacyApplyResult()
-        for (upload, mode) in zip(uploads, modes) {
+        if !operations.isEmpty {
             do throws(DeltaSyncError) {
-                let parent = RelativePath.parent(of: upload.path)
-                if !parent.isEmpty { try FileTree.makeDirectories(absolutePath(String(parent))) }
-                try FileTree.write(upload.content, to: absolutePath(upload.path), mode: mode ?? 0o644)
-                result.updated.append(upload.path)
-                if upload.needsRestart { result.restartPaths.append(upload.path) }
+                _ = try BundleApplier(root: appRoot).apply(PushBundle(operations: operations))
             } catch {
-                result.failures.append(LegacyApplyResult.Failure(path: upload.path, message: error.message))
+                throw ControllerError(ControllerError.Code(error.code), error.message)
             }
         }
-        return result
+        return LegacyApplyResult(
+            updated: uploads.map(\.path), restartPaths: uploads.filter(\.needsRestart).map(\.path))
     }
 
     // MARK: Tokens
@@ -286,6 +306,13 @@ package struct LegacyFileAPI: Sendable {
         return nil
     }
 
+    /// What is at `path` in the app, or `nil` when nothing is.
+    private func existing(_ path: String) throws(ControllerError) -> stat? {
+        do throws(DeltaSyncError) { return try SystemCall.lstatIfPresent(absolutePath(path)) } catch {
+            throw ControllerError(.io, error.message)
+        }
+    }
+
     /// Runs `body`, prefixing the message of any error it throws with "push refused, nothing was written".
     private func refusingWholePush<T>(_ body: () throws(ControllerError) -> T) throws(ControllerError) -> T {
         do throws(ControllerError) {
@@ -338,30 +365,25 @@ struct ValidatedUpload: Sendable, Equatable {
 
 /// What a legacy upload did, and the `Health` sentence the original answered with.
 struct LegacyApplyResult: Sendable, Equatable {
-    /// A file that could not be written, and why.
-    struct Failure: Sendable, Equatable {
-        /// The normalized path.
-        var path: String
-        /// What went wrong.
-        var message: String
-    }
-
     /// Paths written, in upload order.
     var updated: [String] = []
-    /// Files that could not be written.
-    var failures: [Failure] = []
     /// Written paths that match the restart rule; the caller restarts the backend when there are any.
     var restartPaths: [String] = []
 
     /// Whether the backend should be restarted.
     var needsRestart: Bool { !restartPaths.isEmpty }
 
-    /// The answer's `Health` text: a failure count wins (the developer must see it), then the restart, then a
-    /// plain count. The wording and the "1 files" grammar are the original's, which old plugins print.
+    /// The answer's `Health` text: the restart, else a plain count. The wording and the "1 files" grammar are the
+    /// original's, which old plugins print.
     var health: String {
-        if !failures.isEmpty { return "Failed to update \(failures.count) files" }
         if needsRestart { return "Restarting after updating \(updated.count) files" }
         return "Updated \(updated.count) files without restart"
+    }
+
+    /// The `Health` text of an upload of `count` files that changed nothing, with the reason: the original's
+    /// "Failed to update" count, which old plugins print, followed by what the developer must know.
+    static func failureHealth(files count: Int, reason: String) -> String {
+        "Failed to update \(count) files: \(reason)"
     }
 
     /// The JSON body of the `PUT {base}/files` answer.

@@ -52,14 +52,24 @@ struct ControlAPI: Sendable {
     // MARK: v2
 
     func manifest(_ request: Request) async throws -> Response {
-        let manifest = try await mapped { () throws(DeltaSyncError) in try await pushes.manifest() }
+        let (manifest, skipped) = try await mapped { () throws(DeltaSyncError) in try await pushes.scan() }
         let tag = "\"\(manifest.rootDigest.hex)\""
+        var headers: HTTPFields = [.eTag: tag]
+        for line in Self.skippedLines(skipped) { headers.append(HTTPField(name: Self.skippedField, value: line)) }
         if request.headers[.ifNoneMatch] == tag {
-            return Response(status: .notModified, headers: [.eTag: tag])
+            return Response(status: .notModified, headers: headers)
         }
-        return Response(
-            status: .ok, headers: [.contentType: "application/octet-stream", .eTag: tag],
-            body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.encoded())))
+        headers[.contentType] = "application/octet-stream"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.encoded())))
+    }
+
+    /// The field of the manifest's answer that names, one per line, what the scan left out and why.
+    static let skippedField = HTTPField.Name("X-Fastpush-Skipped")!
+
+    /// `"path": reason` for each entry left out, at most 20 and then how many more (the log has them all).
+    static func skippedLines(_ skipped: [TreeScanner.SkippedEntry]) -> [String] {
+        let shown = skipped.prefix(20).map { "\(RelativePath.quoted($0.path)): \($0.reason)" }
+        return skipped.count > shown.count ? shown + ["and \(skipped.count - shown.count) more (see the controller's log)"] : shown
     }
 
     func signatures(_ request: Request) async throws -> Response {
@@ -177,11 +187,41 @@ struct ControlAPI: Sendable {
 
     func legacyUpload(_ request: Request) async throws -> Response {
         let body = try await request.body.collect(upTo: config.maxPushBytes)
-        let result = try legacyMapped { () throws(ControllerError) in
-            try legacy.apply(try legacy.decodeUpload(Array(buffer: body)))
+        let uploads = try legacyMapped { () throws(ControllerError) in try legacy.decodeUpload(Array(buffer: body)) }
+        // In the push turn, as a v2 push: the batch goes through the same applier, one push at a time.
+        let outcome = try await pushes.exclusively { [legacy, backend] () async -> Result<LegacyApplyResult, ControllerError> in
+            let result: LegacyApplyResult
+            do throws(ControllerError) { result = try legacy.apply(uploads) } catch { return .failure(error) }
+            if result.needsRestart { _ = try? await backend.restart() }
+            return .success(result)
         }
-        if result.needsRestart { _ = try? await backend.restart() }
-        return Self.json(["Health": result.health])
+        switch outcome {
+        case .success(let result):
+            return Self.json(["Health": result.health])
+        case .failure(let error):
+            // The original answered a failed write with its Health count; old plugins print that field, so it
+            // carries the reason too, beside the error status and the usual error object.
+            let status = Self.status(of: error.code)
+            if status.code >= 500 { ControllerLog.warning("upload through the original API: \(error.message)") }
+            let answer = LegacyFailure(
+                health: LegacyApplyResult.failureHealth(files: uploads.count, reason: error.message),
+                error: .init(message: error.message))
+            var response = Self.json(answer)
+            response.status = status
+            return response
+        }
+    }
+
+    /// The answer to a legacy upload that changed nothing.
+    private struct LegacyFailure: Encodable {
+        struct Message: Encodable { var message: String }
+        var health: String
+        var error: Message
+
+        enum CodingKeys: String, CodingKey {
+            case health = "Health"
+            case error
+        }
     }
 
     func legacyRestart() async throws -> Response {
@@ -196,25 +236,36 @@ struct ControlAPI: Sendable {
 
     // MARK: Answers
 
-    /// Runs an engine call, turning its error into an HTTP error whose body says what was wrong.
+    /// Runs an engine call, turning its error into an HTTP error whose body says what was wrong (``httpError(_:)``).
     private func mapped<T>(_ body: () async throws(DeltaSyncError) -> T) async throws -> T {
         do { return try await body() } catch { throw Self.httpError(error) }
     }
 
+    /// An engine error as an HTTP error whose body says what was wrong. Failures the operator must act on (a full
+    /// disk, an I/O error) are also logged.
     private static func httpError(_ error: DeltaSyncError) -> HTTPError {
-        let status: HTTPResponse.Status =
-            switch error.code {
-            case .conflict: .conflict
-            case .limitExceeded: .contentTooLarge
-            case .io: .internalServerError
-            default: .badRequest
-            }
+        let status = status(of: ControllerError.Code(error.code))
+        if status.code >= 500 { ControllerLog.warning(error.message) }
         return HTTPError(status, message: error.message)
     }
 
     private func legacyMapped<T>(_ body: () throws(ControllerError) -> T) throws -> T {
-        do { return try body() } catch { throw HTTPError(.badRequest, message: error.description) }
+        do { return try body() } catch { throw HTTPError(Self.status(of: error.code), message: error.description) }
     }
+
+    /// The HTTP status of each kind of failure.
+    static func status(of code: ControllerError.Code) -> HTTPResponse.Status {
+        switch code {
+        case .conflict: .conflict
+        case .limitExceeded: .contentTooLarge
+        case .io: .internalServerError
+        case .insufficientStorage: insufficientStorage
+        default: .badRequest
+        }
+    }
+
+    /// 507: the server's disk is full (RFC 4918 §11.5); the push may succeed once space is freed.
+    static let insufficientStorage = HTTPResponse.Status(code: 507, reasonPhrase: "Insufficient Storage")
 
     static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) -> Response {
         let encoder = JSONEncoder()

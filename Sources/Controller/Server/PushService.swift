@@ -38,6 +38,8 @@ actor PushService {
     /// Whether a push holds the turn, and the pushes waiting for it, first come first served.
     private var pushing = false
     private var waiting: [CheckedContinuation<Void, Never>] = []
+    /// The log lines of the entries the last scan left out (as bytes: names are compared byte for byte).
+    private var skippedLastTime = Set<[UInt8]>()
 
     /// A service for the app at `root`; rolls back any push a crash interrupted before serving.
     init(root: String, maximumFileSize: Int) throws(DeltaSyncError) {
@@ -54,13 +56,31 @@ actor PushService {
         }
         // A write cut short by a crash (an upload through the original API writes file by file) leaves its
         // temporary file behind; nothing writes yet, so every one of them is abandoned.
-        let abandoned = try AtomicFileWriter.removeAbandoned(under: root)
+        let abandoned = try AtomicFileWriter.removeAbandoned(under: root) { directory, error in
+            let reason = error.errno.map { String(cString: strerror($0)) } ?? error.message
+            ControllerLog.warning("not looking for temporary files in \(RelativePath.quoted(directory)): \(reason); it is left as it is")
+        }
         if abandoned > 0 { ControllerLog.warning("removed \(abandoned) temporary file(s) left by a crash") }
     }
 
     /// The app's manifest now.
     func manifest() throws(DeltaSyncError) -> Manifest {
-        try scanner.scan().manifest
+        try scan().manifest
+    }
+
+    /// The app's manifest now, and the entries left out of it with the reason (an unreadable directory, a name
+    /// that is not UTF-8). Each is logged once, when a scan first leaves it out.
+    func scan() throws(DeltaSyncError) -> (manifest: Manifest, skipped: [TreeScanner.SkippedEntry]) {
+        let result = try scanner.scan()
+        var reported = Set<[UInt8]>()
+        for entry in result.skipped {
+            let line = "leaving \(RelativePath.quoted(entry.path)) out of the manifest: \(entry.reason)"
+            let key = Array(line.utf8)
+            reported.insert(key)
+            if !skippedLastTime.contains(key) { ControllerLog.warning(line) }
+        }
+        skippedLastTime = reported
+        return (result.manifest, result.skipped)
     }
 
     /// The signature of each named file that exists as a regular file; others are left out (the client

@@ -50,4 +50,33 @@ public enum Delta {
         _ = try reader.count("block size", limit: SignatureParameters.maximumBlockSize)
         return try reader.count("basis size", limit: Int.max)
     }
+
+    /// The size of the file a delta rebuilds, as its END operation declares it (docs/FORMAT.md): found by
+    /// stepping over the operations without rebuilding anything, for messages about a file not yet written.
+    package static func targetSize(of delta: [UInt8]) throws(DeltaSyncError) -> Int {
+        var reader = ByteReader(MemorySource(delta), what: "delta", bufferSize: 4096)
+        try reader.header(
+            magic: DeltaFormat.magic, version: DeltaFormat.version, hint: "make one with `fastpush delta SIG NEW DELTA`")
+        _ = try reader.count("block size", limit: SignatureParameters.maximumBlockSize)
+        _ = try reader.count("basis size", limit: Int.max)
+        _ = try reader.bytes("basis digest", count: 16)
+        while true {
+            switch try reader.byte("operation") {
+            case DeltaFormat.copy:
+                _ = try reader.signedVarint("copy start")
+                _ = try reader.count("copy length", limit: Int.max)
+            case DeltaFormat.literal:
+                let length = try reader.count("literal length", limit: DeltaFormat.maximumLiteralLength)
+                _ = try reader.bytes("literal", count: length)
+            case DeltaFormat.deflatedLiteral:
+                _ = try reader.count("literal length", limit: DeltaFormat.maximumLiteralLength)
+                let compressedLength = try reader.count("compressed length", limit: DeltaFormat.maximumLiteralLength)
+                _ = try reader.bytes("compressed literal", count: compressedLength)
+            case DeltaFormat.end:
+                return try reader.count("target size", limit: Int.max)
+            case let tag:
+                throw reader.corrupt("unknown operation 0x\(String(tag, radix: 16))")
+            }
+        }
+    }
 }

@@ -55,11 +55,23 @@ public final class AtomicFileWriter: ByteSink {
 
     /// Removes the temporary files that writers killed before their commit left under `root` (never following a
     /// symbolic link); returns how many. Call it only when no writer can be running there, such as at start-up.
-    package static func removeAbandoned(under root: String) throws(DeltaSyncError) -> Int {
+    ///
+    /// A directory below `root` that cannot be listed (no permission) is passed to `unreadable` with the error and
+    /// left alone: no writer can have written there either, and one such directory must not stop the rest.
+    package static func removeAbandoned(
+        under root: String, unreadable: (_ directory: String, _ error: DeltaSyncError) -> Void = { _, _ in }
+    ) throws(DeltaSyncError) -> Int {
         var removed = 0
         var pending = [root]
         while let directory = pending.popLast() {
-            for bytes in try SystemCall.directoryNames(directory) {
+            let names: [[UInt8]]
+            do throws(DeltaSyncError) {
+                names = try SystemCall.directoryNames(directory)
+            } catch where directory != root {
+                if error.errno != ENOENT { unreadable(directory, error) }
+                continue
+            }
+            for bytes in names {
                 let name = String(decoding: bytes, as: UTF8.self)
                 let path = directory + "/" + name
                 var info = stat()

@@ -148,6 +148,21 @@ package enum SystemCall {
         }
     }
 
+    /// The bytes an unprivileged user may still write on the file system that holds `path`; `nil` when unknown.
+    package static func availableBytes(on path: String) -> Int? {
+        // Through a descriptor: in Swift the name `statvfs` is the structure, not the call.
+        let descriptor = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var info = statvfs()
+        guard fstatvfs(descriptor, &info) == 0 else { return nil }
+        let (bytes, overflow) = UInt64(info.f_bavail).multipliedReportingOverflow(by: UInt64(info.f_frsize))
+        return overflow ? Int.max : Int(clamping: bytes)
+    }
+
+    /// Whether `code` says the file system or the quota is full.
+    package static func isOutOfSpace(_ code: Int32?) -> Bool { code == ENOSPC || code == EDQUOT }
+
     /// The real-time clock, in nanoseconds since 1970.
     package static func now() -> Int64 {
         var time = timespec()

@@ -6,8 +6,8 @@ import Synchronization
 /// followed), applies ``IgnoreRules`` while walking (an ignored directory is not entered), and hashes
 /// the files whose ``StatCache`` entry does not vouch for them, on all cores.
 ///
-/// Entries that cannot be pushed (sockets, devices, FIFOs, names that are not UTF-8, unreadable files)
-/// are left out and listed in ``ScanResult/skipped`` with the reason, rather than failing the scan.
+/// Entries that cannot be pushed (sockets, devices, FIFOs, names that are not UTF-8, unreadable files and
+/// directories) are left out and listed in ``ScanResult/skipped`` with the reason, rather than failing the scan.
 public struct TreeScanner: Sendable {
     /// The tree's root directory.
     public let root: String
@@ -60,23 +60,46 @@ public struct TreeScanner: Sendable {
         var skipped: [SkippedEntry] = []
         var pending: [Int] = []
         var cachedFiles = 0
-        var directories = [""]
+        var unreadable = Set<Int>()
+        /// Directories still to list, with the position of their own entry (none for the root).
+        var directories: [(path: String, entry: Int?)] = [("", nil)]
         // The root itself may be a symlink (a user names it); entries inside it are never followed.
         let rootStatus = try SystemCall.statFollowingLinks(root)
         guard rootStatus.st_mode & S_IFMT == S_IFDIR else {
             throw DeltaSyncError(.invalidArgument, "\(root) is not a directory")
         }
 
-        while let directory = directories.popLast() {
+        while let (directory, directoryEntry) = directories.popLast() {
             let absolute = directory.isEmpty ? root : root + "/" + directory
-            for rawName in try SystemCall.directoryNames(absolute) {
+            let names: [[UInt8]]
+            do throws(DeltaSyncError) {
+                names = try SystemCall.directoryNames(absolute)
+            } catch where directoryEntry != nil {
+                // Left out whole, as if absent: listed with none of its content, a client would delete it.
+                unreadable.insert(directoryEntry!)
+                if error.errno != ENOENT { skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error))) }
+                continue
+            }
+            for rawName in names {
                 guard let name = String(validating: rawName, as: UTF8.self) else {
                     let shown = RelativePath.join(directory, String(decoding: rawName, as: UTF8.self))
                     skipped.append(SkippedEntry(path: shown, reason: "its name is not valid UTF-8; rename it"))
                     continue
                 }
                 let path = RelativePath.join(directory, name)
-                guard let status = try SystemCall.lstatIfPresent(absolute + "/" + name) else { continue }
+                let status: stat
+                do throws(DeltaSyncError) {
+                    guard let found = try SystemCall.lstatIfPresent(absolute + "/" + name) else { continue }
+                    status = found
+                } catch where error.errno == EACCES && directoryEntry != nil {
+                    // A directory that can be listed but not searched: none of its entries can be inspected.
+                    unreadable.insert(directoryEntry!)
+                    skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error)))
+                    break
+                } catch {
+                    skipped.append(SkippedEntry(path: path, reason: Self.unreadable(error)))
+                    continue
+                }
                 let type = status.st_mode & S_IFMT
                 guard !ignoreRules.isIgnoredEntry(path, isDirectory: type == S_IFDIR) else { continue }
                 guard path.utf8.count <= RelativePath.maximumLength, name.utf8.count <= RelativePath.maximumComponentLength else {
@@ -89,7 +112,7 @@ public struct TreeScanner: Sendable {
                 case S_IFDIR:
                     entries.append(ManifestEntry(path: path, kind: .directory, mode: mode, modificationTime: modified))
                     identities.append(nil)
-                    directories.append(path)
+                    directories.append((path, entries.count - 1))
                 case S_IFLNK:
                     let target = try SystemCall.readlink(absolute + "/" + name)
                     guard let text = String(validating: target, as: UTF8.self) else {
@@ -118,7 +141,7 @@ public struct TreeScanner: Sendable {
 
         let hashed = hashInParallel(pending.map { root + "/" + entries[$0].path })
         var hashedBytes = 0
-        var unreadable = Set<Int>()
+        var unhashed = 0
         for (slot, position) in pending.enumerated() {
             switch hashed[slot] {
             case .success(let (digest, size)):
@@ -127,6 +150,7 @@ public struct TreeScanner: Sendable {
                 hashedBytes += size
             case .failure(let error):
                 unreadable.insert(position)
+                unhashed += 1
                 if error.errno != ENOENT {  // a file deleted during the scan is simply gone
                     skipped.append(SkippedEntry(path: entries[position].path, reason: error.message))
                 }
@@ -143,8 +167,14 @@ public struct TreeScanner: Sendable {
         }
         cache.keepOnly(keptPaths)
         return ScanResult(
-            manifest: try Manifest(entries: kept), skipped: skipped, hashedFiles: pending.count - unreadable.count,
+            manifest: try Manifest(entries: kept), skipped: skipped, hashedFiles: pending.count - unhashed,
             hashedBytes: hashedBytes, cachedFiles: cachedFiles)
+    }
+
+    /// Why an entry the scan could not inspect or list is left out, and what to do about it.
+    private static func unreadable(_ error: DeltaSyncError) -> String {
+        let reason = error.errno.map { String(cString: strerror($0)) } ?? error.message
+        return "it cannot be read (\(reason)); make it readable (chmod u+rx) to include it"
     }
 
     /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,

@@ -7,7 +7,7 @@ public struct DeltaSyncError: Error, Sendable, Equatable, CustomStringConvertibl
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Storage: Hashable, Sendable {
             case io, truncated, corrupt, unsupported, limitExceeded, digestMismatch, basisMismatch, invalidArgument,
-                invalidPath, conflict
+                invalidPath, conflict, insufficientStorage
         }
         let storage: Storage
 
@@ -31,6 +31,8 @@ public struct DeltaSyncError: Error, Sendable, Equatable, CustomStringConvertibl
         public static let invalidPath = Code(storage: .invalidPath)
         /// What is on disk is not what a push expected to replace; nothing was changed.
         public static let conflict = Code(storage: .conflict)
+        /// The file system (or the user's quota) has no room for what a push writes; nothing was changed.
+        public static let insufficientStorage = Code(storage: .insufficientStorage)
 
         public var description: String { "\(storage)" }
     }

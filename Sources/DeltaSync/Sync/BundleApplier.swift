@@ -39,8 +39,19 @@ public struct BundleApplier: Sendable {
         _ bundle: PushBundle, dryRun: Bool = false,
         beforeCommit: (StagedTree) throws(DeltaSyncError) -> Void = { _ throws(DeltaSyncError) in }
     ) throws(DeltaSyncError) -> PushResult {
-        let stagingName = Self.stagingPrefix + SystemCall.uniqueSuffix()
-        let staging = root + "/" + stagingName
+        let staging = root + "/" + Self.stagingPrefix + SystemCall.uniqueSuffix()
+        do throws(DeltaSyncError) {
+            return try apply(bundle, dryRun: dryRun, staging: staging, beforeCommit: beforeCommit)
+        } catch where error.code == .insufficientStorage || SystemCall.isOutOfSpace(error.errno) {
+            // Measured once the staged files are gone: what the app's file system holds without this push.
+            try? FileTree.removeRecursively(staging)
+            throw diskFull(error, bundle: bundle)
+        }
+    }
+
+    private func apply(
+        _ bundle: PushBundle, dryRun: Bool, staging: String, beforeCommit: (StagedTree) throws(DeltaSyncError) -> Void
+    ) throws(DeltaSyncError) -> PushResult {
         _ = try SystemCall.retrying("create the staging directory", staging) { mkdir(staging, 0o700) }
         defer { try? FileTree.removeRecursively(staging) }
 
@@ -106,6 +117,25 @@ public struct BundleApplier: Sendable {
     /// Up to this many staged files are flushed one by one; more, and one `syncfs` is cheaper (it also flushes
     /// what others wrote to the file system, which a push of a few files should not wait for).
     private static let filesFlushedOneByOne = 16
+
+    /// A full disk in words an operator can act on: which file did not fit and its size, what the whole push
+    /// writes and what the file system has free; not the staging path, which means nothing to them.
+    private func diskFull(_ error: DeltaSyncError, bundle: PushBundle) -> DeltaSyncError {
+        var files = 0
+        var bytes = 0
+        for case .file(_, _, _, let delta) in bundle.operations {
+            files += 1
+            bytes += (try? Delta.targetSize(of: delta)) ?? 0
+        }
+        let what =
+            error.code == .insufficientStorage
+            ? error.message : "there was no room left to stage or commit the push (\(String(cString: strerror(error.errno ?? ENOSPC))))"
+        let free = SystemCall.availableBytes(on: root).map { "\($0) bytes" } ?? "an unknown number of bytes"
+        return DeltaSyncError(
+            .insufficientStorage,
+            "push refused, nothing was changed: the server's disk is full: \(what); the push writes \(bytes) bytes in \(files == 1 ? "1 file" : "\(files) files") and the app's file system has \(free) free: free space on the server (or give the app more disk, cf scale -k) and push again",
+            errno: error.errno ?? ENOSPC)
+    }
 
     /// Rolls back any commit that was interrupted (its journal is still there) and removes leftover
     /// staging directories. Returns the number of commits rolled back.
@@ -261,6 +291,10 @@ private struct Plan {
             return summary
         } catch {
             output.discard()
+            if SystemCall.isOutOfSpace(error.errno) {
+                let size = (try? Delta.targetSize(of: delta)).map { " (\($0) bytes)" } ?? ""
+                throw DeltaSyncError(.insufficientStorage, "\(RelativePath.quoted(path))\(size) did not fit", errno: error.errno)
+            }
             throw DeltaSyncError(error.code, "push refused: \(RelativePath.quoted(path)): \(error.message)", errno: error.errno)
         }
     }

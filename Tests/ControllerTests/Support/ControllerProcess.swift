@@ -25,7 +25,10 @@ final class ControllerProcess: @unchecked Sendable {
     private let process: ChildProcess
 
     /// Starts the binary in `app` with a fresh controller port and backend port; `backendCommand` starts the app.
-    init(app: String, backendCommand: String, token: String, log: String) throws {
+    ///
+    /// - Parameter user: Run as this user and group (with no supplementary groups) instead of the test's own, as a
+    ///   container runs its app; needs root and `setpriv` (util-linux): see ``unprivilegedLauncher``.
+    init(app: String, backendCommand: String, token: String, log: String, user: (uid: UInt32, gid: UInt32)? = nil) throws {
         let binary = Self.binary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Failure(
@@ -43,14 +46,30 @@ final class ControllerProcess: @unchecked Sendable {
         environment["BACKEND_COMMAND"] = backendCommand
         environment["FASTPUSH_TOKEN"] = token
         environment["FASTPUSH_GRACE_SECONDS"] = "2"
-        // Output to a file, not a pipe: nothing has to drain it, and a killed controller cannot block on it.
+        if user != nil {
+            // The test's own home is not the user's to read (the controller looks for its config file there).
+            environment["HOME"] = app
+            environment.removeValue(forKey: "XDG_CONFIG_HOME")
+        }
+        let launcher = user.map { "\(Self.unprivilegedLauncher ?? "setpriv") --reuid=\($0.uid) --regid=\($0.gid) --clear-groups " } ?? ""
+        // Output to a file, not a pipe: nothing has to drain it, and a killed controller cannot block on it. The
+        // shell opens the log before it drops privileges, so the log may live where the user cannot write.
         process = try ChildProcess.spawn(
-            command: "exec '\(binary)' >>'\(log)' 2>&1 </dev/null", workingDirectory: app, environment: environment,
+            command: "exec \(launcher)'\(binary)' >>'\(log)' 2>&1 </dev/null", workingDirectory: app, environment: environment,
             passThrough: OutputPassThrough(standardOutput: nil, standardError: nil), tail: OutputTail(capacity: 1),
             role: "cf-fastpush-controller")
     }
 
+    /// `setpriv` (util-linux, on every Debian and Ubuntu), which starts a program as another user; `nil` when
+    /// missing.
+    static var unprivilegedLauncher: String? {
+        ["/usr/bin/setpriv", "/bin/setpriv", "/usr/sbin/setpriv"].first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+
     var pid: Int32 { process.pid }
+
+    /// Whether the controller has ended (and how), without waiting.
+    var exitStatus: String? { process.exitStatus.map { "\($0)" } }
 
     /// Asks `GET v2/status` until the backend is running; returns the backend's pid.
     func waitUntilBackendRuns(client: HTTPClient, timeout: Duration = .seconds(30)) async throws -> Int32 {
