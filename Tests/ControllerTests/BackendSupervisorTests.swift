@@ -43,8 +43,9 @@ import Testing
         let supervisor = BackendSupervisor(configuration: fixture.configuration(Self.httpServer))
         let clock = ContinuousClock()
         let began = clock.now
-        #expect(await supervisor.waitUntilReady(timeout: .seconds(10)) == false)
-        #expect(began.duration(to: clock.now) < .seconds(1))
+        // Answered at once, not at the timeout: the bound leaves room for a loaded machine.
+        #expect(await supervisor.waitUntilReady(timeout: .seconds(60)) == false)
+        #expect(began.duration(to: clock.now) < .seconds(10))
         #expect(await supervisor.signal(SIGHUP) == false)
         await supervisor.stop()
         #expect(await supervisor.snapshot().state == .stopped)
@@ -206,15 +207,16 @@ import Testing
             close(writer)
             let released = clock.now
             #expect(await eventually { await supervisor.snapshot().state == .crashed(.exited(code: 3)) })
-            #expect(released.duration(to: clock.now) < .seconds(1))
+            // The exit is reaped as it happens, not found by a periodic look; seconds on a loaded machine at most.
+            #expect(released.duration(to: clock.now) < .seconds(5))
 
             let snapshot = await supervisor.snapshot()
             #expect(snapshot.pid == nil)
             #expect(snapshot.lastExitStatus == .exited(code: 3))
             #expect(snapshot.lastFailure?.contains("crashed with exit code 3") == true)
             let began = clock.now
-            #expect(await supervisor.waitUntilReady(timeout: .seconds(10)) == false)
-            #expect(began.duration(to: clock.now) < .seconds(1), "no restart is coming, so no wait")
+            #expect(await supervisor.waitUntilReady(timeout: .seconds(60)) == false)
+            #expect(began.duration(to: clock.now) < .seconds(10), "no restart is coming, so no wait")
         }
     }
 
