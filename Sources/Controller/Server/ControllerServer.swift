@@ -74,7 +74,8 @@ struct ControllerServer: Sendable {
             waitForBackend: { limit in await backend.readiness(within: limit) })
         return Application(
             responder: router.buildResponder(),
-            server: FrontDoorChannel.server(basePath: config.basePath, proxy: proxy),
+            server: FrontDoorChannel.server(
+                basePath: config.basePath, proxy: proxy, timeouts: ConnectionTimeouts(config)),
             configuration: .init(address: .hostname(config.bindAddress, port: config.port), serverName: "fastpush"),
             onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) })
     }
