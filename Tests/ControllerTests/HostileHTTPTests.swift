@@ -348,8 +348,10 @@ import Testing
                 #expect(answer.head.hasPrefix("HTTP/1.1 \(hostile.status) "), "\(hostile.name): \(answer.head)")
                 #expect(answer.head.lowercased().contains("connection: close\r\n"), "\(hostile.name): \(answer.head)")
                 #expect(after < .seconds(5), "\(hostile.name): the connection ended \(after) after the answer")
-                // What the controller read: the limit (4 MiB for signatures), then RequestForwarder.lingerByteLimit.
-                #expect(read < 16 << 20, "\(hostile.name): the controller read \(read >> 20) MiB")
+                // What the controller read: the limit (4 MiB for signatures), then RequestForwarder.lingerByteLimit, about
+                // 1-8 MiB; the bound leaves room for what suites running alongside read meanwhile (rchar is the
+                // process's). Reading on after the answer, it read gigabytes.
+                #expect(read < 128 << 20, "\(hostile.name): the controller read \(read >> 20) MiB")
                 // That, and what the sockets hold in flight.
                 #expect(sent < 256 << 20, "\(hostile.name): the client could send \(sent >> 20) MiB")
             }
