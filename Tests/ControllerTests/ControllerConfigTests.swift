@@ -436,6 +436,22 @@ private final class ConfigDirectories {
         #expect(directories.loadError(["FASTPUSH_COMMAND_TIMEOUT_SECONDS": "soon"])?.message.contains("not a number of seconds") == true)
     }
 
+    @Test func theConnectionTimeoutsAreSettingsInSeconds() throws {
+        let directories = try ConfigDirectories()
+        let defaults = try directories.load()
+        #expect(defaults.headerTimeout == .seconds(30))
+        #expect(defaults.idleTimeout == .seconds(120))
+        let set = try directories.load(["FASTPUSH_HEADER_TIMEOUT_SECONDS": "2.5", "FASTPUSH_IDLE_TIMEOUT_SECONDS": "7"])
+        #expect(set.headerTimeout == .seconds(2.5))
+        #expect(set.idleTimeout == .seconds(7))
+        try directories.write("header_timeout_seconds: 10\nidle_timeout_seconds: 90\n", in: directories.work)
+        #expect(try directories.load().headerTimeout == .seconds(10))
+        #expect(try directories.load().idleTimeout == .seconds(90))
+        let zero = directories.loadError(["FASTPUSH_IDLE_TIMEOUT_SECONDS": "0"])
+        #expect(zero?.message.contains("FASTPUSH_IDLE_TIMEOUT_SECONDS") == true, "\(String(describing: zero))")
+        #expect(zero?.message.contains("would close every connection at once") == true)
+    }
+
     @Test func everyYAMLExampleInTheRestartPolicyDocParses() throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent()

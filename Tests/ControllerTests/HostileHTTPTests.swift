@@ -327,6 +327,79 @@ import Testing
         }
     }
 
+    /// Control requests whose bodies never end, refused before the body is read (no token) or once it crosses a
+    /// limit: each gets its answer with `Connection: close`, the connection ends at once, and the controller reads
+    /// a bounded part of the rest (RequestForwarder.lingerByteLimit) instead of all that the client sends.
+    @Test func aBodyWithNoEndGetsItsRefusalAndTheConnectionEnds() async throws {
+        try await Harness.with(options: Self.options) { harness in
+            let before = try ControllerServerTests.snapshot(harness.app)
+            let token = try #require(harness.token)
+            let chunked = "Transfer-Encoding: chunked\r\n\r\n"
+            let chunk = Array(("4000\r\n" + String(repeating: "x", count: 0x4000) + "\r\n").utf8)
+            let plain = [UInt8](repeating: UInt8(ascii: "x"), count: 0x4000)
+            let cases: [(name: String, head: String, body: [UInt8], status: Int)] = [
+                ("a push without a token", "POST /_fastpush/v2/push HTTP/1.1\r\nHost: a\r\n" + chunked, chunk, 401),
+                (
+                    "a push over max_push_bytes", "POST /_fastpush/v2/push HTTP/1.1\r\nHost: a\r\nx-auth-token: \(token)\r\n" + chunked,
+                    chunk, 413
+                ),
+                (
+                    "an upload to the original API claiming 10 GB",
+                    "PUT /_fastpush/files HTTP/1.1\r\nHost: a\r\nx-auth-token: \(token)\r\nContent-Length: 10000000000\r\n\r\n", plain, 413
+                ),
+                (
+                    "a list of paths to sign with no end",
+                    "POST /_fastpush/v2/signatures HTTP/1.1\r\nHost: a\r\nx-auth-token: \(token)\r\n" + chunked, chunk, 413
+                ),
+            ]
+            for hostile in cases {
+                let readBefore = try Self.bytesReadByThisProcess()
+                let (answer, sent, after) = try await RawConnection.with(port: harness.port) { connection in
+                    try await connection.write(Array(hostile.head.utf8))
+                    // The client keeps sending while it reads, as an upload does.
+                    let sender = connection.sender
+                    let sending = Task { await sender.sendRepeatedly(hostile.body) }
+                    let answer = try await connection.readResponse()
+                    let answered = ContinuousClock.now
+                    let ended = try await connection.atEnd()
+                    let after = ContinuousClock.now - answered
+                    // The sender stops by itself when the controller closes; cancelled, it would stop anyway.
+                    let stop = Task {
+                        try await Task.sleep(for: .seconds(10))
+                        sending.cancel()
+                    }
+                    let sent = await sending.value
+                    stop.cancel()
+                    #expect(ended, "\(hostile.name): the connection did not end after the answer")
+                    return (answer, sent, after)
+                }
+                // The controller runs in this process: what it read from its sockets is most of what the process read.
+                let read = try Self.bytesReadByThisProcess() - readBefore
+                print(
+                    "\(hostile.name): answered \(answer.head.prefix(12)), connection ended \(after) later; the client sent \(sent >> 10) KiB, the controller read \(read >> 10) KiB"
+                )
+                #expect(answer.head.hasPrefix("HTTP/1.1 \(hostile.status) "), "\(hostile.name): \(answer.head)")
+                #expect(answer.head.lowercased().contains("connection: close\r\n"), "\(hostile.name): \(answer.head)")
+                #expect(after < .seconds(5), "\(hostile.name): the connection ended \(after) after the answer")
+                // What the controller read: the limit (4 MiB for signatures), then RequestForwarder.lingerByteLimit, about
+                // 1-8 MiB; the bound leaves room for what suites running alongside read meanwhile (rchar is the
+                // process's). Reading on after the answer, it read gigabytes.
+                #expect(read < 128 << 20, "\(hostile.name): the controller read \(read >> 20) MiB")
+                // That, and what the sockets hold in flight.
+                #expect(sent < 256 << 20, "\(hostile.name): the client could send \(sent >> 20) MiB")
+            }
+            try await Self.expectStillServing(harness, unchanged: before)
+        }
+    }
+
+    /// Bytes this process has read through read(2) and its kin, sockets included (`rchar` in /proc/self/io).
+    static func bytesReadByThisProcess() throws -> Int {
+        // (Read as a stream: /proc files say they are empty.)
+        let text = try String(contentsOfFile: "/proc/self/io", encoding: .utf8)
+        let line = try #require(text.split(separator: "\n").first { $0.hasPrefix("rchar:") })
+        return try #require(Int(line.dropFirst("rchar:".count).trimmingCharacters(in: .whitespaces)))
+    }
+
     // MARK: Malformed HTTP
 
     @Test func malformedHTTPIsRefusedAndTheControllerKeepsServing() async throws {

@@ -42,6 +42,8 @@ struct ConfigLoader {
         "cf_api": "FASTPUSH_CF_API", "max_push_bytes": "FASTPUSH_MAX_PUSH_BYTES",
         "request_wait_seconds": "FASTPUSH_REQUEST_WAIT_SECONDS", "restart_on_crash": "FASTPUSH_RESTART_ON_CRASH",
         "grace_seconds": "FASTPUSH_GRACE_SECONDS", "command_timeout_seconds": "FASTPUSH_COMMAND_TIMEOUT_SECONDS",
+        "header_timeout_seconds": "FASTPUSH_HEADER_TIMEOUT_SECONDS",
+        "idle_timeout_seconds": "FASTPUSH_IDLE_TIMEOUT_SECONDS",
     ]
 
     /// The keys of a rules list (two names for one list; a file may use one of them), which exist in files only.
@@ -187,6 +189,16 @@ struct ConfigLoader {
                 throw invalid(setting, "would stop every command at once; set a number of seconds above 0, such as 300")
             }
             config.commandTimeout = timeout
+        }
+        for (key, keyPath) in [
+            ("header_timeout_seconds", \ControllerConfig.headerTimeout), ("idle_timeout_seconds", \.idleTimeout),
+        ] {
+            guard let setting = try lookup(key) else { continue }
+            let timeout = try Self.duration(setting)
+            guard timeout > .zero else {
+                throw invalid(setting, "would close every connection at once; set a number of seconds above 0, such as 30")
+            }
+            config[keyPath: keyPath] = timeout
         }
         return config
     }

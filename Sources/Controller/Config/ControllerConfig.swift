@@ -25,7 +25,8 @@
 /// `max_push_bytes` (`FASTPUSH_MAX_PUSH_BYTES`, 512 MiB), `request_wait_seconds`
 /// (`FASTPUSH_REQUEST_WAIT_SECONDS`, 30), `restart_on_crash` (`FASTPUSH_RESTART_ON_CRASH`, false) and
 /// `grace_seconds` (`FASTPUSH_GRACE_SECONDS`, 10) and `command_timeout_seconds` (`FASTPUSH_COMMAND_TIMEOUT_SECONDS`,
-/// 300). The file may also hold a `restart_rules:` (or `rules:`) list, read by ``RuleListParser``.
+/// 300), `header_timeout_seconds` (`FASTPUSH_HEADER_TIMEOUT_SECONDS`, 30) and `idle_timeout_seconds`
+/// (`FASTPUSH_IDLE_TIMEOUT_SECONDS`, 120). The file may also hold a `restart_rules:` (or `rules:`) list, read by ``RuleListParser``.
 ///
 /// In Cloud Foundry the platform sets `PORT`: it is the port the controller must listen on. The backend is
 /// started with its own `PORT` set to ``backendPort``.
@@ -69,6 +70,13 @@ struct ControllerConfig: Sendable, Equatable {
     var restartOnCrash = false
     /// How long the backend has to exit after SIGTERM before it gets SIGKILL.
     var gracePeriod: Duration = .seconds(10)
+    /// How long a client has to send a request's head: from its connection's opening for the first request, from
+    /// the first byte of the head for the next ones. Then it gets a 408 and the connection ends.
+    var headerTimeout: Duration = .seconds(30)
+    /// How long a kept-alive connection may wait for its next request with nothing arriving before it is closed.
+    /// Longer than Cloud Foundry's router keeps idle connections to an app (90 s), so that the router never sends
+    /// a request on a connection the controller is closing.
+    var idleTimeout: Duration = .seconds(120)
     /// The config file the settings were read from; `nil` when none was found.
     var configFile: String?
     /// Things worth telling the operator that are not errors, such as unknown keys in the file.

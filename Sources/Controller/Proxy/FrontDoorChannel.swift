@@ -17,11 +17,13 @@ struct FrontDoorChannel: ServerChildChannel {
     let http1: HTTP1Channel
     let basePath: String
     let proxy: ReverseProxy
+    let timeouts: ConnectionTimeouts
 
     /// The server builder for an ``Application``.
-    static func server(basePath: String, proxy: ReverseProxy) -> HTTPServerBuilder {
+    static func server(basePath: String, proxy: ReverseProxy, timeouts: ConnectionTimeouts) -> HTTPServerBuilder {
         HTTPServerBuilder { responder in
-            FrontDoorChannel(http1: HTTP1Channel(responder: responder), basePath: basePath, proxy: proxy)
+            FrontDoorChannel(
+                http1: HTTP1Channel(responder: responder), basePath: basePath, proxy: proxy, timeouts: timeouts)
         }
     }
 
@@ -46,7 +48,7 @@ struct FrontDoorChannel: ServerChildChannel {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-            try pipeline.addHandler(RequestForwarder(basePath: basePath, proxy: proxy))
+            try pipeline.addHandler(RequestForwarder(basePath: basePath, proxy: proxy, timeouts: timeouts))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
             return try NIOAsyncChannel(

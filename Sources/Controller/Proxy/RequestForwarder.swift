@@ -23,8 +23,14 @@ import NIOPosix
 ///
 /// A control answer that says `Connection: close` (a refusal that did not read the request's body) ends the
 /// connection after it: the client's side is closed at once, so the client sees the end right after the answer,
-/// and what is left of the request is read and dropped, for at most ``lingerLimit``, never handed to the control
-/// routes.
+/// and what is left of the request is read and dropped, for at most ``lingerLimit`` and ``lingerByteLimit``, never
+/// handed to the control routes. A control answer given while the request's body is still arriving (a 401 that
+/// did not read it, a 413 for a body over the limit) says `Connection: close` for that reason: the rest of a body
+/// with no end would otherwise be read for as long as the client sends it.
+///
+/// A connection between requests is closed after ``ConnectionTimeouts/idle`` with nothing arriving, and one whose
+/// next request's head is not whole within ``ConnectionTimeouts/header`` gets a 408 and is closed, so that clients
+/// that connect and stall give their descriptors back.
 final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, AppConnectionOwner {
     typealias InboundIn = HTTPServerRequestPart
     typealias InboundOut = HTTPServerRequestPart
@@ -86,12 +92,16 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     /// How long the rest of a request answered early is read before the connection closes anyway.
     static let lingerLimit = TimeAmount.seconds(10)
+    /// How much of the rest of a request answered early is read before the connection closes anyway: about what
+    /// the sockets of a fast client hold in flight, so that its reading side has the answer before the close.
+    static let lingerByteLimit = 4 << 20
 
     /// Methods a request can be sent again with (RFC 9110 §9.2.2).
     private static let idempotent: [HTTPMethod] = [.GET, .HEAD, .OPTIONS, .TRACE, .PUT, .DELETE]
 
     private let basePath: String
     private let proxy: ReverseProxy
+    private let timeouts: ConnectionTimeouts
     private var context: ChannelHandlerContext?
     private var exchange: Exchange?
     private var link = AppLink.none
@@ -117,16 +127,34 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     private var lingering = false
     /// The client's connection is ending: nothing more it sent is taken up.
     private var closing = false
+    /// Bytes of a request answered early read and dropped so far.
+    private var lingeredBytes = 0
+    /// Since when the connection waits for its next request (nil while one is read or answered).
+    private var idleSince: NIODeadline?
+    /// When the next request's head began: its first bytes arrived, or the connection opened. Its head must be
+    /// whole by ``ConnectionTimeouts/header`` later.
+    private var headStartedAt: NIODeadline?
+    /// The check of the timeouts that comes next.
+    private var timeoutCheck: Scheduled<Void>?
+    /// The connection became a tunnel (``UpgradeTunnel``): no request comes here, and no timeout applies.
+    private var tunnelled = false
     /// The client's address, for X-Forwarded-For.
     private lazy var peer: String? = context?.channel.remoteAddress?.ipAddress
 
-    init(basePath: String, proxy: ReverseProxy) {
+    init(basePath: String, proxy: ReverseProxy, timeouts: ConnectionTimeouts) {
         self.basePath = basePath
         self.proxy = proxy
+        self.timeouts = timeouts
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         self.context = context
+        // The first request's head counts from the connection's opening.
+        waitForNextRequest(headStarted: true)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        stopWaitingForNextRequest()
     }
 
     // MARK: The client's side
@@ -151,6 +179,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     private func take(_ part: HTTPServerRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let head):
+            stopWaitingForNextRequest()
             if FrontDoorChannel.isControlPath(head.uri, basePath: basePath) {
                 receiving = .controller
                 controllerAnswering = true
@@ -162,8 +191,9 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         case .body(let bytes):
             switch receiving {
             case .controller: passOn(part, context: context)
-            case .app: send(.body(.byteBuffer(bytes)))
-            case .discarded, nil: break
+            case .app where exchange != nil: send(.body(.byteBuffer(bytes)))
+            case .app, .discarded: dropLingering(bytes.readableBytes)
+            case nil: break
             }
         case .end(let trailers):
             let destination = receiving
@@ -215,15 +245,23 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         }
         if took { readComplete(context: context) }
         if waiting.isEmpty { resumeReading() }
+        if !closing && !lingering && !answering && receiving == nil && waiting.isEmpty {
+            waitForNextRequest(headStarted: false)
+        }
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
         // Only the control routes' answers pass through here: the app's are written from this handler.
         guard controllerAnswering else { return context.write(data, promise: promise) }
         switch unwrapOutboundIn(data) {
-        case .head(let head):
+        case .head(var head):
             controllerCloses = head.headers[canonicalForm: "connection"].contains { $0.lowercased() == "close" }
-            context.write(data, promise: promise)
+            if receiving == .controller && !controllerCloses {
+                // Answered before the request's body has all arrived: the rest is not read.
+                controllerCloses = true
+                head.headers.replaceOrAdd(name: "connection", value: "close")
+            }
+            context.write(wrapOutboundOut(.head(head)), promise: promise)
         case .body:
             context.write(data, promise: promise)
         case .end where controllerCloses:
@@ -268,6 +306,11 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
+        if idleSince != nil && headStartedAt == nil {
+            // The first bytes of the next request's head (the decoder keeps them until the head is whole).
+            headStartedAt = .now()
+            scheduleTimeoutCheck()
+        }
         readComplete(context: context)
     }
 
@@ -277,6 +320,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        stopWaitingForNextRequest()
         if case .open(let app, _) = link { app.close(promise: nil) }
         link = .closed
         exchange = nil
@@ -303,6 +347,9 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         switch event {
         case ChannelEvent.inputClosed where answering || receiving != nil || !waiting.isEmpty:
             waiting.append(.inputClosed)
+        case is UpgradeTunnel.Began:
+            tunnelled = true
+            stopWaitingForNextRequest()
         case is ChannelShouldQuiesceEvent:
             quiescing = true
             waiting.removeAll()
@@ -560,6 +607,76 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             head.headers.add(name: "connection", value: "keep-alive")
         }
         return head
+    }
+
+    /// Reads and drops `count` bytes of a request that was answered early, up to ``lingerByteLimit``.
+    private func dropLingering(_ count: Int) {
+        lingeredBytes += count
+        if lingering && lingeredBytes > Self.lingerByteLimit { closeNow() }
+    }
+
+    // MARK: Timeouts
+
+    /// The connection waits for its next request from now; `headStarted` when its head counts from now too.
+    private func waitForNextRequest(headStarted: Bool) {
+        guard !tunnelled else { return }
+        let now = NIODeadline.now()
+        idleSince = now
+        headStartedAt = headStarted ? now : nil
+        scheduleTimeoutCheck()
+    }
+
+    private func stopWaitingForNextRequest() {
+        idleSince = nil
+        headStartedAt = nil
+        timeoutCheck?.cancel()
+        timeoutCheck = nil
+    }
+
+    /// When the connection, waiting for its next request, times out: its head is late, or it was idle too long.
+    private var timeoutDeadline: NIODeadline? {
+        if let headStartedAt { return headStartedAt + TimeAmount(timeouts.header) }
+        return idleSince.map { $0 + TimeAmount(timeouts.idle) }
+    }
+
+    private func scheduleTimeoutCheck() {
+        guard let context, let deadline = timeoutDeadline else { return }
+        timeoutCheck?.cancel()
+        timeoutCheck = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) {
+            self.checkTimeouts()
+        }
+    }
+
+    private func checkTimeouts() {
+        timeoutCheck = nil
+        guard !closing, !tunnelled, let deadline = timeoutDeadline else { return }
+        guard NIODeadline.now() >= deadline else { return scheduleTimeoutCheck() }
+        if headStartedAt != nil {
+            timeOutHead()
+        } else {
+            // Idle: nothing is lost, a client opens a new connection for its next request.
+            closeNow()
+        }
+    }
+
+    /// Answers a request whose head is late with a 408 that says why, and ends the connection.
+    private func timeOutHead() {
+        guard let context else { return }
+        stopWaitingForNextRequest()
+        stopTakingInput()
+        let body = ReverseProxy.failureBody(
+            "the request's head did not arrive whole within \(timeouts.header.forPeople) (header_timeout_seconds); send the whole head at once")
+        var headers = HTTPHeaders()
+        headers.add(name: "content-type", value: "text/plain; charset=utf-8")
+        headers.add(name: "content-length", value: String(body.readableBytes))
+        headers.add(name: "connection", value: "close")
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers))),
+            promise: nil)
+        context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
+        context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
+            context.close(promise: nil)
+        }
     }
 
     /// Ends the client's connection now.

@@ -25,6 +25,10 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler, AppCon
     /// A head longer than this is left to the HTTP server, which refuses what is too large.
     static let headLimit = 64 * 1024
 
+    /// Sent up the pipeline when the connection becomes a tunnel: the HTTP handlers behind will see no request
+    /// on it, and must not time it out for that.
+    struct Began: Sendable {}
+
     private enum State {
         /// Collecting the first request head.
         case reading(ByteBuffer)
@@ -62,6 +66,7 @@ final class UpgradeTunnel: ChannelDuplexHandler, RemovableChannelHandler, AppCon
                 {
                     buffer.moveReaderIndex(to: end.upperBound)
                     state = .connecting(buffer)
+                    context.fireUserInboundEventTriggered(Began())
                     connect(sending: head.forwarded(peer: context.channel.remoteAddress?.ipAddress),
                         deadline: .now + proxy.waitLimit)
                 } else {

@@ -1,5 +1,8 @@
 import DeltaSync
+import Glibc
 import Hummingbird
+import HummingbirdCore
+import Logging
 import NIOPosix
 
 /// Assembles the controller: the backend supervisor, the push service, the control routes and the proxy,
@@ -32,6 +35,18 @@ struct ControllerServer: Sendable {
     /// (`FASTPUSH_TOKEN` and the other `FASTPUSH_*` variables), so app code cannot read the control token.
     static func appEnvironment(_ environment: [String: String]) -> [String: String] {
         environment.filter { !$0.key.hasPrefix("FASTPUSH_") }
+    }
+
+    /// How many client connections are taken at once: the descriptor limit (`ulimit -n`) less a reserve, a quarter of
+    /// it and at least 64, for the connections to the app, the files of pushes and the backend's pipes. Beyond it,
+    /// connections wait in the listen queue, so that a request taken can always reach the app. Nil when unlimited.
+    static func connectionLimit() -> Int? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur != rlim_t.max,
+            limit.rlim_cur < 1 << 30
+        else { return nil }
+        let descriptors = Int(limit.rlim_cur)
+        return max(16, descriptors - max(64, descriptors / 4))
     }
 
     /// The application; `onServerRunning` receives the bound port (tests bind port 0).
@@ -74,8 +89,19 @@ struct ControllerServer: Sendable {
             waitForBackend: { limit in await backend.readiness(within: limit) })
         return Application(
             responder: router.buildResponder(),
-            server: FrontDoorChannel.server(basePath: config.basePath, proxy: proxy),
-            configuration: .init(address: .hostname(config.bindAddress, port: config.port), serverName: "fastpush"),
-            onServerRunning: { channel in await onServerRunning(channel.localAddress?.port ?? 0) })
+            server: FrontDoorChannel.server(
+                basePath: config.basePath, proxy: proxy, timeouts: ConnectionTimeouts(config)),
+            configuration: .init(
+                address: .hostname(config.bindAddress, port: config.port), serverName: "fastpush",
+                availableConnectionsDelegate: Self.connectionLimit().map {
+                    MaximumAvailableConnections($0, logger: Logger(label: "fastpush"))
+                }),
+            onServerRunning: { channel in
+                // First in the listener's pipeline, before NIO's own backoff (which the failure leaves spinning).
+                try? await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(ListenerBackoff(), position: .first)
+                }.get()
+                await onServerRunning(channel.localAddress?.port ?? 0)
+            })
     }
 }

@@ -25,10 +25,14 @@ final class ControllerProcess: @unchecked Sendable {
     private let process: ChildProcess
 
     /// Starts the binary in `app` with a fresh controller port and backend port; `backendCommand` starts the app.
+    /// `settings` are more environment variables; `descriptorLimit` is the controller's `ulimit -n`.
     ///
     /// - Parameter user: Run as this user and group (with no supplementary groups) instead of the test's own, as a
     ///   container runs its app; needs root and `setpriv` (util-linux): see ``unprivilegedLauncher``.
-    init(app: String, backendCommand: String, token: String, log: String, user: (uid: UInt32, gid: UInt32)? = nil) throws {
+    init(
+        app: String, backendCommand: String, token: String, log: String, settings: [String: String] = [:],
+        descriptorLimit: Int? = nil, user: (uid: UInt32, gid: UInt32)? = nil
+    ) throws {
         let binary = Self.binary
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Failure(
@@ -46,16 +50,18 @@ final class ControllerProcess: @unchecked Sendable {
         environment["BACKEND_COMMAND"] = backendCommand
         environment["FASTPUSH_TOKEN"] = token
         environment["FASTPUSH_GRACE_SECONDS"] = "2"
+        environment.merge(settings) { $1 }
         if user != nil {
             // The test's own home is not the user's to read (the controller looks for its config file there).
             environment["HOME"] = app
             environment.removeValue(forKey: "XDG_CONFIG_HOME")
         }
+        let limit = descriptorLimit.map { "ulimit -n \($0) && " } ?? ""
         let launcher = user.map { "\(Self.unprivilegedLauncher ?? "setpriv") --reuid=\($0.uid) --regid=\($0.gid) --clear-groups " } ?? ""
         // Output to a file, not a pipe: nothing has to drain it, and a killed controller cannot block on it. The
         // shell opens the log before it drops privileges, so the log may live where the user cannot write.
         process = try ChildProcess.spawn(
-            command: "exec \(launcher)'\(binary)' >>'\(log)' 2>&1 </dev/null", workingDirectory: app, environment: environment,
+            command: "\(limit)exec \(launcher)'\(binary)' >>'\(log)' 2>&1 </dev/null", workingDirectory: app, environment: environment,
             passThrough: OutputPassThrough(standardOutput: nil, standardError: nil), tail: OutputTail(capacity: 1),
             role: "cf-fastpush-controller")
     }
@@ -111,6 +117,19 @@ final class ControllerProcess: @unchecked Sendable {
     func terminate() async {
         process.signalGroup(SIGTERM)
         _ = await process.waitForExitStatus()
+    }
+
+    /// Whether the controller is still running.
+    var isRunning: Bool { process.exitStatus == nil }
+
+    /// The CPU time the controller has used so far (user and system), from /proc.
+    func cpuTime() throws -> Duration {
+        let stat = try String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)
+        // The fields after the command's name, which is in parentheses and may hold spaces: utime and stime are
+        // the 14th and 15th fields of the line, in clock ticks.
+        let fields = stat[stat.index(after: try #require(stat.lastIndex(of: ")")))...].split(separator: " ")
+        let ticks = try #require(Int(fields[11])) + (try #require(Int(fields[12])))
+        return .milliseconds(ticks * 1000 / sysconf(Int32(_SC_CLK_TCK)))
     }
 
     /// The end of the log, for failure messages.
