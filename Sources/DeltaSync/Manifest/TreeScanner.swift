@@ -74,8 +74,10 @@ public struct TreeScanner: Sendable {
             let names: [[UInt8]]
             do throws(DeltaSyncError) {
                 names = try SystemCall.directoryNames(absolute)
-            } catch where directoryEntry != nil {
-                // Left out whole, as if absent: listed with none of its content, a client would delete it.
+            } catch where directoryEntry != nil && (error.errno == EACCES || error.errno == ENOENT) {
+                // Left out whole, as if absent: listed with none of its content, a client would delete it. Only
+                // for a directory that cannot be read or is gone: a passing failure (no descriptor left, an I/O
+                // error) fails the scan rather than making a directory look absent.
                 unreadable.insert(directoryEntry!)
                 if error.errno != ENOENT { skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error))) }
                 continue

@@ -78,7 +78,7 @@ final class ControllerProcess: @unchecked Sendable {
     var exitStatus: String? { process.exitStatus.map { "\($0)" } }
 
     /// Asks `GET v2/status` until the backend is running; returns the backend's pid.
-    func waitUntilBackendRuns(client: HTTPClient, timeout: Duration = .seconds(30)) async throws -> Int32 {
+    func waitUntilBackendRuns(client: HTTPClient, timeout: Duration = .seconds(60)) async throws -> Int32 {
         let deadline = ContinuousClock.now + timeout
         var last = "no answer"
         while ContinuousClock.now < deadline {
