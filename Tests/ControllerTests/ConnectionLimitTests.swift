@@ -22,17 +22,7 @@ import Testing
         defer { try? FileTree.removeRecursively(base) }
         let app = base + "/app"
         try FileTree.makeDirectories(app)
-        try FileTree.write(
-            Array(
-                """
-                import http.server, os
-                class Handler(http.server.BaseHTTPRequestHandler):
-                    protocol_version = "HTTP/1.1"
-                    def do_GET(self):
-                        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
-                    def log_message(self, *args): pass
-                http.server.ThreadingHTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-                """.utf8), to: base + "/backend.py")
+        try SmallestApp.write(to: base + "/backend.py")
         let token = "limit-token-\(UInt32.random(in: 0...UInt32.max))"
         let controller = try ControllerProcess(
             app: app, backendCommand: "exec python3 '\(base)/backend.py'", token: token, log: base + "/controller.log",

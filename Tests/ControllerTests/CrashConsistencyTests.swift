@@ -156,17 +156,7 @@ import Testing
         try Version.new.write(to: newTree)
         let forward = try Self.bundle(from: oldTree, to: newTree)
         let backward = try Self.bundle(from: newTree, to: oldTree)
-        // The smallest app that listens (readiness is the port accepting connections), outside the app directory.
-        try FileTree.write(
-            Array(
-                """
-                import http.server, os
-                class Handler(http.server.BaseHTTPRequestHandler):
-                    def do_GET(self):
-                        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
-                    def log_message(self, *args): pass
-                http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-                """.utf8), to: base + "/backend.py")
+        try SmallestApp.write(to: base + "/backend.py")
         let token = "crash-token-\(UInt32.random(in: 0...UInt32.max))"
         func start() async throws -> ControllerProcess {
             let started = try ControllerProcess(

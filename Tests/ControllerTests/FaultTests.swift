@@ -53,7 +53,7 @@ import Testing
         try FileTree.write(Array("body{}\n".utf8), to: app + "/static/page.css")
         try FileTree.write(Array("not for the controller\n".utf8), to: app + "/locked/secret.txt")
         try FileTree.write(Array("half".utf8), to: app + "/locked/.fastpush-42-1-1.tmp")
-        try Self.writeBackend(to: base + "/backend.py")
+        try SmallestApp.write(to: base + "/backend.py")
         let user = getuid() == 0 ? Self.nobody : nil
         if let user {
             for path in [app, app + "/app.py", app + "/static", app + "/static/page.css"] {
@@ -128,7 +128,7 @@ import Testing
         try #require(mount("tmpfs", app, "tmpfs", 0, "size=4m") == 0, "mount a 4 MiB tmpfs: \(String(cString: strerror(errno)))")
         mounted = true
         try FileTree.write(Array("print('app')\n".utf8), to: app + "/app.py")
-        try Self.writeBackend(to: base + "/backend.py")
+        try SmallestApp.write(to: base + "/backend.py")
         let token = "fault-token-\(UInt32.random(in: 0...UInt32.max))"
         let log = base + "/controller.log"
         let started = try ControllerProcess(
@@ -183,20 +183,6 @@ import Testing
     }
 
     // MARK: Helpers
-
-    /// The smallest app that listens (readiness is the port accepting connections).
-    static func writeBackend(to path: String) throws {
-        try FileTree.write(
-            Array(
-                """
-                import http.server, os
-                class Handler(http.server.BaseHTTPRequestHandler):
-                    def do_GET(self):
-                        self.send_response(200); self.send_header("Content-Length", "2"); self.end_headers(); self.wfile.write(b"ok")
-                    def log_message(self, *args): pass
-                http.server.HTTPServer(("127.0.0.1", int(os.environ["PORT"])), Handler).serve_forever()
-                """.utf8), to: path, mode: 0o644)
-    }
 
     /// The names in `directory`, sorted.
     static func names(in directory: String) throws -> [String] {

@@ -424,9 +424,16 @@ import Testing
                 ("an HTTP/2 preface on an HTTP/1 port", Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)),
                 ("a NUL in the request line", Array("GET /_fastpush/v2/status\0 HTTP/1.1\r\nHost: a\r\n\r\n".utf8)),
             ]
+            // A head over the size limits is told apart from one that is not HTTP: the client learns what to change.
+            let tooLarge: Set<String> = ["a 200 KB header", "10,000 headers", "a 100 KB URL"]
             for hostile in cases {
                 let outcome = try await Self.raw(hostile.request, port: harness.port)
                 #expect(outcome.isRefusal, "\(hostile.name): \(outcome)")
+                if tooLarge.contains(hostile.name) {
+                    #expect(outcome == .status(431), "\(hostile.name): \(outcome)")
+                } else if hostile.name == "a request line that is not HTTP" {
+                    #expect(outcome == .status(400), "\(hostile.name): \(outcome)")
+                }
             }
             try await Self.expectStillServing(harness, unchanged: before)
         }

@@ -48,7 +48,7 @@ struct FrontDoorChannel: ServerChildChannel {
             try pipeline.configureHTTPServerPipeline(
                 withPipeliningAssistance: false, withErrorHandling: false, withOutboundHeaderValidation: false,
                 withEncoderConfiguration: .init(), withDecoderLimitConfiguration: limits)
-            try pipeline.addHandler(RequestForwarder(basePath: basePath, proxy: proxy, timeouts: timeouts))
+            try pipeline.addHandler(RequestForwarder(basePath: basePath, proxy: proxy, timeouts: timeouts, limits: limits))
             try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
             try pipeline.addHandler(HTTPConnectionStateHandler(logger: logger))
             return try NIOAsyncChannel(

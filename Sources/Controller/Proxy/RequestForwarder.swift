@@ -141,10 +141,14 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
     /// The client's address, for X-Forwarded-For.
     private lazy var peer: String? = context?.channel.remoteAddress?.ipAddress
 
-    init(basePath: String, proxy: ReverseProxy, timeouts: ConnectionTimeouts) {
+    /// The head size limits the decoder applies, named when a head goes over them.
+    private let limits: NIOHTTPDecoderLimitConfiguration
+
+    init(basePath: String, proxy: ReverseProxy, timeouts: ConnectionTimeouts, limits: NIOHTTPDecoderLimitConfiguration) {
         self.basePath = basePath
         self.proxy = proxy
         self.timeouts = timeouts
+        self.limits = limits
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -239,7 +243,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
             took = true
             switch next {
             case .part(let part): take(part, context: context)
-            case .error(let error): context.fireErrorCaught(error)
+            case .error(let error): refuseMalformed(error, context: context)
             case .inputClosed: context.fireUserInboundEventTriggered(ChannelEvent.inputClosed)
             }
         }
@@ -339,7 +343,7 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
         case nil where error is HTTPParserError && (nextRequestWaits || !waiting.isEmpty):
             waiting.append(.error(error))
         case nil:
-            context.fireErrorCaught(error)
+            refuseMalformed(error, context: context)
         }
     }
 
@@ -661,17 +665,38 @@ final class RequestForwarder: ChannelDuplexHandler, RemovableChannelHandler, App
 
     /// Answers a request whose head is late with a 408 that says why, and ends the connection.
     private func timeOutHead() {
+        answerAndClose(
+            .requestTimeout,
+            "the request's head did not arrive whole within \(timeouts.header.forPeople) (header_timeout_seconds); send the whole head at once")
+    }
+
+    /// Answers bytes that are not an HTTP/1.1 request with a status and words that say what was wrong (a head over
+    /// the size limits is a 431), and ends the connection: what follows cannot be told apart from the bad part.
+    private func refuseMalformed(_ error: any Error, context: ChannelHandlerContext) {
+        guard let parserError = error as? HTTPParserError, !answering else { return context.fireErrorCaught(error) }
+        // The decoder goes on reporting the rest of a bad head: the connection is already being ended.
+        guard !closing else { return }
+        if parserError == .headerOverflow {
+            answerAndClose(
+                .requestHeaderFieldsTooLarge,
+                "the request's head is larger than this server takes (at most \(limits.maxHeaderListSize / 1024) KiB of header fields, \(limits.maxHeaderFieldCount) fields, \(limits.maxHeaderFieldSize / 1024) KiB in one, the URL included); send a smaller one")
+        } else {
+            answerAndClose(.badRequest, "the request is not valid HTTP/1.1 (\(parserError)); send a well-formed request")
+        }
+    }
+
+    /// Answers with `status` and `message` as plain text, and ends the connection.
+    private func answerAndClose(_ status: HTTPResponseStatus, _ message: String) {
         guard let context else { return }
         stopWaitingForNextRequest()
         stopTakingInput()
-        let body = ReverseProxy.failureBody(
-            "the request's head did not arrive whole within \(timeouts.header.forPeople) (header_timeout_seconds); send the whole head at once")
+        let body = ReverseProxy.failureBody(message)
         var headers = HTTPHeaders()
         headers.add(name: "content-type", value: "text/plain; charset=utf-8")
         headers.add(name: "content-length", value: String(body.readableBytes))
         headers.add(name: "connection", value: "close")
         context.write(
-            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .requestTimeout, headers: headers))),
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
             promise: nil)
         context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).assumeIsolated().whenComplete { _ in
