@@ -467,6 +467,30 @@ import Testing
         }
     }
 
+    @Test func pushBodiesHeldAtOnceAreBounded() async throws {
+        try await Harness.with(options: Self.options) { harness in
+            let token = harness.token ?? ""
+            // As many pushes as the allowance takes, each with a body that never finishes.
+            let slow = try (0..<ControlAPI.bodiesHeldAtOnce).map { _ in try Self.connect(port: harness.port) }
+            for descriptor in slow {
+                Self.send(descriptor, "POST /_fastpush/v2/push HTTP/1.1\r\nHost: a\r\nx-auth-token: \(token)\r\nContent-Length: 100000\r\n\r\nFPPB")
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            // One more push waits for a place: its body is not read, so it is not applied.
+            let waiting = Task { try await harness.request("/_fastpush/v2/push", method: .POST, body: Self.push("static/third.txt", "third")) }
+            try await Task.sleep(for: .seconds(1))
+            #expect(try SystemCall.lstatIfPresent(harness.app + "/static/third.txt") == nil, "a third body was taken while two were held")
+            // The app is served meanwhile: the allowance holds back bodies, not requests.
+            try await Self.expectStillServing(harness)
+            // A held body ending frees its place, and the waiting push goes through.
+            close(slow[0])
+            let answer = try await waiting.value
+            #expect(answer.status == 200, "\(String(decoding: answer.body, as: UTF8.self))")
+            #expect(try FileTree.read(harness.app + "/static/third.txt") == Array("third".utf8))
+            for descriptor in slow.dropFirst() { close(descriptor) }
+        }
+    }
+
     // MARK: Concurrent pushes
 
     @Test func concurrentConflictingPushesAreSerializedAndOneWins() async throws {

@@ -27,6 +27,9 @@ struct ControlAPI: Sendable {
     let backend: BackendSupervisor
     let legacy: LegacyFileAPI
     let identity: ContainerIdentity
+    /// Push bodies (v2 and legacy) held at once: one being applied, one arriving behind it.
+    let bodies = BodyAllowance(slots: ControlAPI.bodiesHeldAtOnce)
+    static let bodiesHeldAtOnce = 2
 
     func register(
         on router: Router<ControllerRequestContext>, token: String?, openWithoutToken: Bool,
@@ -41,10 +44,10 @@ struct ControlAPI: Sendable {
                     token: token, openWithoutToken: openWithoutToken, cloudFoundry: cloudFoundry))
         group.get("v2/manifest") { request, _ in try await manifest(request) }
         group.post("v2/signatures") { request, _ in try await signatures(request) }
-        group.post("v2/push") { request, _ in try await push(request) }
+        group.post("v2/push") { request, _ in try await bodies.holding { try await push(request) } }
         group.get("v2/status") { _, _ in try await status() }
         group.get("files") { _, _ in try await legacyList() }
-        group.put("files") { request, _ in try await legacyUpload(request) }
+        group.put("files") { request, _ in try await bodies.holding { try await legacyUpload(request) } }
         group.post("restart") { _, _ in try await legacyRestart() }
         group.get("status") { _, _ in await legacyStatus() }
     }
