@@ -157,7 +157,8 @@ import Testing
             await supervisor.stop()
             let elapsed = began.duration(to: clock.now)
             #expect(elapsed >= .milliseconds(450))
-            #expect(elapsed < .seconds(5))
+            // Killed once the grace period is over, not left to its `sleep 1000`; seconds on a loaded machine.
+            #expect(elapsed < .seconds(30))
             let snapshot = await supervisor.snapshot()
             #expect(snapshot.state == .stopped)
             #expect(snapshot.lastExitStatus == .signaled(signal: SIGKILL, coreDumped: false))

@@ -1,38 +1,45 @@
 import Glibc
 import Synchronization
 
-/// A loopback port nothing listens on: bound to port 0 so the kernel picks it, then released. For a backend
-/// port chosen at run time (the demo, tests).
+/// A loopback port nothing listens on, for a backend port chosen at run time (the demo, tests).
 ///
-/// Between the release and the backend's own bind the port is free, so a second call could be given the same
-/// port by the kernel and two backends would race for it. The ports handed out are remembered for the life of
-/// the process and never handed out twice.
+/// The port is free when chosen and taken by the backend later, so anything that picks a port meanwhile could take
+/// it first. Three things keep that from happening: ports come from below the kernel's usual ephemeral range
+/// (32768 and up), where neither outgoing connections nor other programs' `bind` to port 0 look; each process
+/// walks that range from its own starting point, derived from its process ID; and a process never hands out the
+/// same port twice.
 package func freeLoopbackPort() throws -> UInt16 {
-    for _ in 0..<64 {
-        let port = try kernelPickedLoopbackPort()
-        let isNew = portsHandedOut.withLock { $0.insert(port).inserted }
-        if isNew { return port }
+    try portSearch.withLock { search in
+        for _ in 0..<candidatePorts.count {
+            let port = candidatePorts.lowerBound + (search.offset % candidatePorts.count)
+            search.offset += 1
+            guard !search.handedOut.contains(UInt16(port)), isFreeLoopbackPort(UInt16(port)) else { continue }
+            search.handedOut.insert(UInt16(port))
+            return UInt16(port)
+        }
+        throw LoopbackPortFailure(description: "no free loopback port in \(candidatePorts)")
     }
-    throw LoopbackPortFailure(description: "the kernel keeps offering loopback ports already handed out")
 }
 
-private let portsHandedOut = Mutex<Set<UInt16>>([])
+private let candidatePorts = 20_000..<32_000
+
+private let portSearch = Mutex<(offset: Int, handedOut: Set<UInt16>)>(
+    (offset: Int(getpid()) &* 7_919 % candidatePorts.count, handedOut: []))
 
 private struct LoopbackPortFailure: Error, CustomStringConvertible { let description: String }
 
-private func kernelPickedLoopbackPort() throws -> UInt16 {
+/// Whether `port` can be bound on 127.0.0.1 now.
+private func isFreeLoopbackPort(_ port: UInt16) -> Bool {
     let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-    guard descriptor >= 0 else { throw LoopbackPortFailure(description: "socket failed") }
+    guard descriptor >= 0 else { return false }
     defer { close(descriptor) }
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
+    address.sin_port = port.bigEndian
     address.sin_addr = in_addr(s_addr: UInt32(0x7F00_0001).bigEndian)
-    var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-    let bound = withUnsafeMutablePointer(to: &address) {
+    return withUnsafePointer(to: &address) {
         $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-            bind(descriptor, $0, length) == 0 && getsockname(descriptor, $0, &length) == 0
+            bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
         }
     }
-    guard bound else { throw LoopbackPortFailure(description: "cannot bind a loopback port") }
-    return UInt16(bigEndian: address.sin_port)
 }
