@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Controller
 import DeltaSync
 import Foundation
@@ -257,6 +258,53 @@ import Testing
             #expect(quietLines.contains("[DEL]  templates/old.html"))
             #expect(quiet.requests == 3, "the manifest check (answered with the manifest), the status, the bundle")
             #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+        }
+    }
+
+    /// The summary counts both directions over every request: a cold push downloads the server's whole manifest,
+    /// and says so.
+    @Test func theSummaryShowsTheBytesReceivedAsWellAsSent() async throws {
+        try await ControllerHarness.with { harness in
+            // The manifest's answer as it crosses the wire, read beside the client.
+            let endpoint = try harness.endpoint()
+            var request = HTTPClientRequest(url: endpoint.url("v2/manifest"))
+            for (name, value) in endpoint.headers { request.headers.add(name: name, value: value) }
+            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+            #expect(response.status.code == 200)
+            let manifestBytes = try await response.body.collect(upTo: 1 << 30).readableBytes
+
+            try FileTree.write(Array("first\n".utf8), to: harness.local + "/static/note.txt")
+            let (outcome, lines) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(outcome.bytesReceived >= manifestBytes, "a cold push reads the whole manifest")
+            #expect(outcome.bytesSent > 0)
+            let summary = try #require(lines.first { $0.hasPrefix("1 change pushed: ") }, "\(lines)")
+            #expect(summary.contains("\(ByteCount(outcome.bytesSent)) sent against "), "\(summary)")
+            #expect(summary.contains(", \(ByteCount(outcome.bytesReceived)) received, 2 requests"), "\(summary)")
+        }
+    }
+
+    /// Right after `cf push` the server already has the files: the first push finds nothing to send, yet leaves
+    /// the client as ready as a push that sent them, so the next edit of a large file is a delta in one request.
+    @Test func aFirstPushWithNothingToSendLeavesTheSignaturesTheNextPushNeeds() async throws {
+        try await ControllerHarness.with { harness in
+            let large = (0..<(1 << 20)).map { _ in UInt8.random(in: 0...255) }
+            try FileTree.write(large, to: harness.container + "/static/large.bin")
+            try FileTree.write(large, to: harness.local + "/static/large.bin")
+            let (idle, idleLines) = try await harness.push()
+            #expect(idle.requests == 1, "the manifest only")
+            #expect(idle.answer == nil)
+            #expect(idleLines.contains { $0.hasPrefix("Nothing to push") && $0.hasSuffix(" received)") }, "\(idleLines)")
+
+            var edited = large
+            edited[500_000] ^= 0xFF
+            try FileTree.write(edited, to: harness.local + "/static/large.bin")
+            let (outcome, lines) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(outcome.requests == 1, "the bundle alone: the signature was kept by the first push")
+            #expect(lines.contains { $0.hasPrefix("[MOD]  static/large.bin (1.0 MiB, sent ") && $0.hasSuffix(" as a delta)") }, "\(lines)")
+            #expect(outcome.bytesSent < 32 << 10, "a one-byte edit, not the 1 MiB file")
+            #expect(try FileTree.read(harness.container + "/static/large.bin") == edited)
         }
     }
 

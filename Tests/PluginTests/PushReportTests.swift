@@ -31,11 +31,11 @@ import Testing
     }
 
     /// The summary line `report` prints.
-    func summary(_ items: [Item], dryRun: Bool, bytesSent: Int, requests: Int) -> String? {
+    func summary(_ items: [Item], dryRun: Bool, bytesSent: Int, bytesReceived: Int = 0, requests: Int) -> String? {
         let terminal = Terminal(capturing: ())
         _ = PushReport(
-            items: items, answer: PushAnswer(dryRun: dryRun, files: []), bytesSent: bytesSent, requests: requests,
-            elapsed: .milliseconds(11)
+            items: items, answer: PushAnswer(dryRun: dryRun, files: []), bytesSent: bytesSent, bytesReceived: bytesReceived,
+            requests: requests, elapsed: .milliseconds(11)
         ).print(to: terminal)
         return terminal.captured.dropFirst(items.count).first
     }
@@ -44,17 +44,17 @@ import Testing
         let style = Item(
             path: "static/style.css", kind: .file, change: .modified, form: .whole, sentBytes: 91, fileSize: 47)
         #expect(
-            summary([style], dryRun: false, bytesSent: 137, requests: 1)
-                == "1 change pushed: 137 B sent against 47 B for the changed files whole, 1 request, 11 ms")
+            summary([style], dryRun: false, bytesSent: 137, bytesReceived: 612, requests: 1)
+                == "1 change pushed: 137 B sent against 47 B for the changed files whole, 612 B received, 1 request, 11 ms")
         #expect(
-            summary([style], dryRun: true, bytesSent: 137, requests: 1)
-                == "1 change would be pushed: 137 B to send against 47 B for the changed files whole, 1 request, 11 ms")
+            summary([style], dryRun: true, bytesSent: 137, bytesReceived: 612, requests: 1)
+                == "1 change would be pushed: 137 B to send against 47 B for the changed files whole, 612 B received, 1 request, 11 ms")
         let model = Item(
             path: "data/model.bin", kind: .file, change: .modified, form: .delta, sentBytes: 1_100, fileSize: 4 << 20)
         let removed = Item(path: "old.html", kind: .file, change: .deleted, sentBytes: 0, fileSize: 500)
         #expect(
-            summary([model, removed], dryRun: true, bytesSent: 2_300, requests: 3)
+            summary([model, removed], dryRun: true, bytesSent: 2_300, bytesReceived: 36_900, requests: 3)
                 == "2 changes would be pushed: 2.2 KiB to send against 4.0 MiB for the changed files whole (99.9% less), "
-                + "3 requests, 11 ms")
+                + "36.0 KiB received, 3 requests, 11 ms")
     }
 }

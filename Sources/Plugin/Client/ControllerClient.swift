@@ -36,10 +36,19 @@ struct ControllerClient: Sendable {
     let trace: HTTPTrace?
     /// Called with the bytes of a request body sent so far, for a progress bar.
     var uploadProgress: (@Sendable (Int, Int) -> Void)?
+    /// Adds up the bytes of every request this client (and every copy of it) makes; `nil` counts nothing.
+    var traffic: TrafficCounter?
 
     init(endpoint: ControllerEndpoint, trace: HTTPTrace? = nil) {
         self.endpoint = endpoint
         self.trace = trace
+    }
+
+    /// This client, counting its requests' bytes into `traffic`.
+    func counting(into traffic: TrafficCounter) -> ControllerClient {
+        var counted = self
+        counted.traffic = traffic
+        return counted
     }
 
     func manifest(ifNoneMatch root: FileDigest? = nil) async throws -> ManifestReply {
@@ -180,6 +189,7 @@ struct ControllerClient: Sendable {
             throw ClientError("the controller's answer to \(method) \(route) was cut off or larger than \(ByteCount(limit)) (\(error))")
         }
         let result = Response(status: Int(response.status.code), body: Array(buffer: bytes), headers: response.headers)
+        traffic?.add(sent: body?.count ?? 0, received: result.body.count)
         trace?.response(result)
         try checkInstance(result)
         return result

@@ -5,7 +5,10 @@ import DeltaSync
 struct PushReport {
     let items: [PushPlanner.Item]
     let answer: PushAnswer
+    /// Request bodies, the bundle's among them.
     let bytesSent: Int
+    /// Answer bodies: the manifest, signatures, the push answer.
+    let bytesReceived: Int
     let requests: Int
     let elapsed: Duration
 
@@ -16,11 +19,11 @@ struct PushReport {
         let wholeFiles = items.filter { $0.kind == .file && $0.change != .deleted && $0.change != .mode }
             .reduce(0) { $0 + $1.fileSize }
         let saved = wholeFiles > bytesSent ? " (\(Self.percent(1 - Double(bytesSent) / Double(wholeFiles))) less)" : ""
-        // "1 change pushed: 137 B sent against …" / "1 change would be pushed: 137 B to send against …"
+        // "1 change pushed: 137 B sent against …, 1.1 KiB received, …" / "1 change would be pushed: 137 B to send against …"
         terminal.print(
             "\(items.count) change\(items.count == 1 ? "" : "s") \(dryRun ? "would be pushed" : "pushed"): "
                 + "\(ByteCount(bytesSent)) \(dryRun ? "to send" : "sent") against \(ByteCount(wholeFiles)) for the changed files whole\(saved), "
-                + "\(requests) request\(requests == 1 ? "" : "s"), \(PushSession.seconds(elapsed))")
+                + "\(ByteCount(bytesReceived)) received, \(requests) request\(requests == 1 ? "" : "s"), \(PushSession.seconds(elapsed))")
         return decision(to: terminal, dryRun: dryRun)
     }
 

@@ -26,8 +26,10 @@ struct PushSession {
         var answer: PushAnswer?
         /// HTTP requests made.
         var requests = 0
-        /// Bytes uploaded (signature requests and the bundle).
+        /// Bytes uploaded: the bodies of every request (signature requests and the bundle).
         var bytesSent = 0
+        /// Bytes downloaded: the bodies of every answer (manifests, signatures, the push answer, the status).
+        var bytesReceived = 0
         /// Whether everything went as asked (files applied, commands succeeded, the app came back).
         var succeeded = true
         /// The server's root digest afterwards, when known: equal digests mean equal trees.
@@ -35,6 +37,13 @@ struct PushSession {
     }
 
     func run() async throws -> Outcome {
+        let traffic = TrafficCounter()
+        var outcome = try await run(counting: traffic)
+        (outcome.bytesSent, outcome.bytesReceived) = (traffic.sent, traffic.received)
+        return outcome
+    }
+
+    private func run(counting traffic: TrafficCounter) async throws -> Outcome {
         let started = ContinuousClock.now
         let ignoreRules = try IgnoreRules.load(root: options.directory)
         var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules)
@@ -45,6 +54,8 @@ struct PushSession {
         }
         let local = scan.manifest
         var outcome = Outcome()
+        let client = self.client.counting(into: traffic)
+        let legacyClient = self.legacyClient?.counting(into: traffic)
         if options.legacyProtocol {
             return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
         }
@@ -102,9 +113,17 @@ struct PushSession {
         while true {
             let diff = local.diff(from: remote)
             if diff.isEmpty {
+                let cost = " (\(ByteCount(traffic.sent)) sent, \(ByteCount(traffic.received)) received)"
                 terminal.print(
-                    caughtUp ? "The container is up to date again." : "Nothing to push: the app is up to date with \(options.directory).")
-                if !options.dryRun { try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container) }
+                    (caughtUp ? "The container is up to date again." : "Nothing to push: the app is up to date with \(options.directory).")
+                        + cost)
+                if !options.dryRun {
+                    try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container)
+                    // Knowing nothing of the server before (the first push after `cf push`), keep the signatures a
+                    // push that sent files would have left, once the result is printed: otherwise the first edit
+                    // of each large file costs a signature request.
+                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local) }
+                }
                 outcome.rootDigest = serverRoot
                 return outcome
             }
@@ -126,7 +145,6 @@ struct PushSession {
             }
             if !wanted.isEmpty {
                 outcome.requests += 1
-                outcome.bytesSent += PathList.encoded(wanted).count
                 for (path, signature) in try await client.signatures(for: wanted) {
                     signatures[path] = signature
                     try? cache.store(signature)
@@ -136,7 +154,6 @@ struct PushSession {
             let items = held?.items(besides: plan.items) ?? plan.items
             let bundle = plan.bundle.encoded()
             outcome.requests += 1
-            outcome.bytesSent += bundle.count
             var uploading = client
             let terminal = self.terminal
             uploading.uploadProgress = { done, total in terminal.progress(done, of: total) }
@@ -145,7 +162,8 @@ struct PushSession {
                 outcome.answer = answer
                 outcome.rootDigest = answer.rootDigest
                 let report = PushReport(
-                    items: items, answer: answer, bytesSent: outcome.bytesSent, requests: outcome.requests,
+                    items: items, answer: answer, bytesSent: traffic.sent, bytesReceived: traffic.received,
+                    requests: outcome.requests,
                     elapsed: ContinuousClock.now - started)
                 outcome.succeeded = report.print(to: terminal) && outcome.succeeded
                 guard !options.dryRun else { return outcome }
