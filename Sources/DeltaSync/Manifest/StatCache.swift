@@ -38,7 +38,7 @@ public struct StatCache<Digest: Hashable & Sendable>: Sendable {
     public var racyInterval: Int64 = 2_000_000_000
 
     /// Keyed by the bytes of the path: two names Unicode calls equal are two files.
-    private var entries: [PathKey: (identity: Identity, digest: Digest)] = [:]
+    var entries: [PathKey: (identity: Identity, digest: Digest)] = [:]
 
     /// An empty cache.
     public init() {}

@@ -5,7 +5,8 @@ import Foundation
 /// pushed tree (as the server now has it) and the signatures of pushed files, keyed by their digests.
 ///
 /// Lives in `$FASTPUSH_CACHE_DIR`, else `$XDG_CACHE_HOME/fastpush`, else `~/.cache/fastpush`: one folder per
-/// controller URL (and instance) with `manifest` and `state.json`, and a shared `signatures/` folder named by
+/// controller URL (and instance) with `manifest`, `state.json` and `stat-cache` (the digests of the app's files by
+/// their `stat` identity, so that a push reads only files that changed), and a shared `signatures/` folder named by
 /// file digest. It is only a hint: every push carries the digest it expects for each file, so a stale cache
 /// costs a second round trip, never a wrong file. `--resync` ignores it and starts over.
 struct PushCache: Sendable {
@@ -49,6 +50,28 @@ struct PushCache: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try Self.write(Array(try encoder.encode(state)), to: directory + "/state.json")
+    }
+
+    /// The digests the last scan of the app directory `root` vouched for; empty when there is none or the file is
+    /// damaged, foreign or about another directory (never trusted then: the scan hashes every file and rewrites it).
+    func statCache(for root: String) -> StatCache<FileDigest> {
+        guard let bytes = try? FileTree.read(directory + "/stat-cache"),
+            let cache = try? StatCache(decoding: bytes, root: Self.absolute(root))
+        else { return StatCache() }
+        return cache
+    }
+
+    /// Keeps what a scan of `root` learned for the next push.
+    func store(_ statCache: StatCache<FileDigest>, for root: String) throws {
+        try FileTree.makeDirectories(directory)
+        try Self.write(statCache.encoded(root: Self.absolute(root)), to: directory + "/stat-cache")
+    }
+
+    /// `path` with symlinks resolved, so that two spellings of one app directory share a stat cache.
+    private static func absolute(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
     }
 
     func hasSignature(for digest: FileDigest) -> Bool {

@@ -34,6 +34,8 @@ struct PushSession {
         var succeeded = true
         /// The server's root digest afterwards, when known: equal digests mean equal trees.
         var rootDigest: String?
+        /// Files the scan read and hashed (the others were vouched for by the stat cache).
+        var hashedFiles = 0
     }
 
     func run() async throws -> Outcome {
@@ -46,14 +48,24 @@ struct PushSession {
     private func run(counting traffic: TrafficCounter) async throws -> Outcome {
         let started = ContinuousClock.now
         let ignoreRules = try IgnoreRules.load(root: options.directory)
-        var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules)
+        // `--resync` trusts nothing local either: every file is read again.
+        let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
+        var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
         let scan = try scanner.scan()
+        // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
+        if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
+            do {
+                try cache.store(scanner.cache, for: options.directory)
+            } catch {
+                if options.verbose { terminal.print("warning: could not save the stat cache in \(cache.directory) (\(error)); the next push will read every file") }
+            }
+        }
         if options.verbose {
             for skipped in scan.skipped { terminal.print("[SKIP] \(skipped.path): \(skipped.reason)") }
             terminal.print("scanned \(scan.manifest.fileCount) files (\(scan.hashedFiles) hashed) in \(Self.seconds(since: started))")
         }
         let local = scan.manifest
-        var outcome = Outcome()
+        var outcome = Outcome(hashedFiles: scan.hashedFiles)
         let client = self.client.counting(into: traffic)
         let legacyClient = self.legacyClient?.counting(into: traffic)
         if options.legacyProtocol {
