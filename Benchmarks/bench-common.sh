@@ -1,4 +1,4 @@
-# Helpers shared by the comparison scripts (compare-engine.sh, compare-push.sh, compare-proxy.sh).
+# Helpers shared by the comparison scripts (compare-*.sh).
 # Source it after setting `bench_name` (the prefix of messages) and `repo_root`:
 #
 #   bench_name=compare-push
@@ -11,6 +11,11 @@ time_bin=/usr/bin/time
 die() {
     echo "${bench_name}: $*" >&2
     exit 1
+}
+
+# require_count OPTION VALUE: stops unless VALUE, given with OPTION, is a positive whole number.
+require_count() {
+    [[ "$2" =~ ^[1-9][0-9]*$ ]] || die "$1 must be a positive whole number, not '$2'"
 }
 
 # ensure_debian_packages "COMMAND:PACKAGE" ...: installs the packages whose command is missing, with apt-get

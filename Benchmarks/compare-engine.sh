@@ -46,8 +46,8 @@ while (($# > 0)); do
         *) usage >&2; die "unknown argument: $1" ;;
     esac
 done
-[[ "${size_mib}" =~ ^[1-9][0-9]*$ ]] || die "--size-mib must be a positive whole number of MiB, not '${size_mib}'"
-[[ "${runs}" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive whole number, not '${runs}'"
+require_count --size-mib "${size_mib}"
+require_count --runs "${runs}"
 
 # ---------------------------------------------------------------------------------------------------
 # Tools

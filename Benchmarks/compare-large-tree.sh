@@ -35,9 +35,9 @@ while (($# > 0)); do
         *) die "unknown argument: $1 (see the usage at the top of this script)" ;;
     esac
 done
-[[ "${files}" =~ ^[1-9][0-9]*$ ]] || die "--files must be a positive whole number, not '${files}'"
-[[ "${mib}" =~ ^[1-9][0-9]*$ ]] || die "--mib must be a positive whole number, not '${mib}'"
-[[ "${runs}" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive whole number, not '${runs}'"
+require_count --files "${files}"
+require_count --mib "${mib}"
+require_count --runs "${runs}"
 
 ensure_debian_packages rsync:rsync python3:python3 bc:bc "${time_bin}:time"
 if [[ -z "${fastpush_bin}" && -z "${controller_bin}" ]]; then
