@@ -1,4 +1,5 @@
 @testable import Controller
+import DeltaSync
 import FuzzSupport
 
 /// One input: any bytes as the body of the original API's `PUT files` (a JSON map of paths to
@@ -10,13 +11,13 @@ import FuzzSupport
 func fuzzLegacyJSON(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = input(data, size)
     guard let files = try? LegacyJSON.decodeUpload(bytes) else { return 0 }
-    var entries: [String: LegacyFileEntry] = [:]
-    for file in files { entries[file.path] = LegacyFileEntry(checksum: "", modification: 0, content: file.content) }
+    // Keyed by bytes: two names that differ only in Unicode form are two files.
+    var entries: [PathKey: LegacyFileEntry] = [:]
+    for file in files { entries[PathKey(file.path)] = LegacyFileEntry(checksum: "", modification: 0, content: file.content) }
     let again = try? LegacyJSON.decodeUpload(LegacyJSON.encode(files: entries))
-    precondition(
-        again.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.path, $0.content) }) }
-            == Dictionary(uniqueKeysWithValues: files.map { ($0.path, $0.content) }),
-        "an accepted upload does not survive a round trip")
+    let decoded: [PathKey: [UInt8]]? = again.map { Dictionary(uniqueKeysWithValues: $0.map { (PathKey($0.path), $0.content) }) }
+    let original: [PathKey: [UInt8]] = Dictionary(uniqueKeysWithValues: files.map { (PathKey($0.path), $0.content) })
+    precondition(decoded == original, "an accepted upload does not survive a round trip")
     for file in files {
         if let path = try? LegacyFileAPI.normalizeAppPath(file.path) {
             precondition(!path.hasPrefix("/") && !path.split(separator: "/").contains(".."), "an unsafe path was accepted")
