@@ -32,10 +32,10 @@ struct HeldPush {
             let key = PathKey(entry.path)
             guard conflicted.contains(key) || expected[key] != EntryState(remote[entry.path]) else { continue }
             send.insert(key)
-            var parent = entry.path.utf8[...]
-            while let slash = parent.lastIndex(of: UInt8(ascii: "/")) {
-                parent = parent[..<slash]
-                send.insert(PathKey(String(decoding: parent, as: UTF8.self)))
+            var parent = String(RelativePath.parent(of: entry.path))
+            while !parent.isEmpty {
+                send.insert(PathKey(parent))
+                parent = String(RelativePath.parent(of: parent))
             }
         }
         return send
