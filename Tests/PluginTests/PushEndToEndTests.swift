@@ -16,7 +16,7 @@ import Testing
             try FileTree.write(Array("container's own log\n".utf8), to: harness.container + "/debug.log")
             let (outcome, lines) = try await harness.push()
             #expect(outcome.succeeded)
-            #expect(outcome.requests == 3, "no cache: manifest, signatures, bundle")
+            #expect(outcome.requests == 3, "no cache: the tree exchange, signatures, bundle")
             #expect(lines.contains("[DEL]  templates/old.html"))
             // A file's line: its size, then what was sent and in which form (app.py, below the size worth a
             // signature, goes whole; the model as a delta against the server's signature).
@@ -140,7 +140,7 @@ import Testing
     @Test func steadyStatePushesAreOneRequest() async throws {
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("first\n".utf8), to: harness.local + "/static/note.txt")
-            #expect(try await harness.push().outcome.requests == 2, "no cache: manifest, bundle (no large file changed)")
+            #expect(try await harness.push().outcome.requests == 2, "no cache: the tree exchange, bundle (no large file changed)")
             // A change to a file the last push sent, and to a large file the server had before: one request each,
             // with the large file still a delta (its signature was cached after the first push).
             try FileTree.write(Array("second\n".utf8), to: harness.local + "/static/note.txt")
@@ -261,26 +261,58 @@ import Testing
         }
     }
 
-    /// The summary counts both directions over every request: a cold push downloads the server's whole manifest,
-    /// and says so.
-    @Test func theSummaryShowsTheBytesReceivedAsWellAsSent() async throws {
+    /// The summary counts both directions over every request. A cold push of a one-line change in a tree of
+    /// 1,000 files in 100 directories exchanges a summary of its directories and the few that differ, not the
+    /// server's whole manifest.
+    @Test func aColdPushCostsWhatDiffersNotTheWholeTree() async throws {
         try await ControllerHarness.with { harness in
-            // The manifest's answer as it crosses the wire, read beside the client.
-            let endpoint = try harness.endpoint()
-            var request = HTTPClientRequest(url: endpoint.url("v2/manifest"))
-            for (name, value) in endpoint.headers { request.headers.add(name: name, value: value) }
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
-            #expect(response.status.code == 200)
-            let manifestBytes = try await response.body.collect(upTo: 1 << 30).readableBytes
+            for directory in 0..<20 {
+                for subdirectory in 0..<5 {
+                    let path = "lib/d\(directory)/s\(subdirectory)"
+                    for root in [harness.local, harness.container] {
+                        try FileTree.makeDirectories(root + "/" + path)
+                        for file in 0..<10 {
+                            try FileTree.write(Array("module \(path)/\(file)\n".utf8), to: "\(root)/\(path)/f\(file).txt")
+                        }
+                    }
+                }
+            }
+            let manifestBytes = try harness.containerManifest(ignoringLocalRules: false).encoded().count
+            try FileTree.write(Array("module lib/d7/s3/4, edited\n".utf8), to: harness.local + "/lib/d7/s3/f4.txt")
 
-            try FileTree.write(Array("first\n".utf8), to: harness.local + "/static/note.txt")
             let (outcome, lines) = try await harness.push()
             #expect(outcome.succeeded)
-            #expect(outcome.bytesReceived >= manifestBytes, "a cold push reads the whole manifest")
-            #expect(outcome.bytesSent > 0)
+            #expect(lines.contains { $0.hasPrefix("[MOD]  lib/d7/s3/f4.txt (27 B, sent ") }, "\(lines)")
+            #expect(outcome.requests == 2, "the tree exchange, the bundle")
+            #expect(outcome.bytesReceived * 4 < manifestBytes, "received \(outcome.bytesReceived) B; the whole manifest is \(manifestBytes) B")
+            #expect(outcome.bytesSent < 16 << 10)
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
             let summary = try #require(lines.first { $0.hasPrefix("1 change pushed: ") }, "\(lines)")
             #expect(summary.contains("\(ByteCount(outcome.bytesSent)) sent against "), "\(summary)")
             #expect(summary.contains(", \(ByteCount(outcome.bytesReceived)) received, 2 requests"), "\(summary)")
+        }
+    }
+
+    /// A directory on the server that the client has nothing of costs one entry when the push leaves it alone
+    /// (ignored locally), and one more request when the push must delete it (`--resync`, which makes the server
+    /// match the directory).
+    @Test func aDirectoryOnlyTheServerHasIsReadOnlyWhenThePushMustDeleteIt() async throws {
+        try await ControllerHarness.with { harness in
+            for root in [harness.container + "/node_modules", harness.container + "/tmp-cache"] {
+                for module in 0..<50 {
+                    try FileTree.makeDirectories("\(root)/m\(module)")
+                    try FileTree.write(Array("exports.n = \(module)\n".utf8), to: "\(root)/m\(module)/index.js")
+                }
+            }
+            try FileTree.write(Array("node_modules/\n".utf8), to: harness.local + "/.cfignore")
+            try FileTree.write(Array("first\n".utf8), to: harness.local + "/static/note.txt")
+            let (outcome, lines) = try await harness.push { $0.resync = true }
+            #expect(outcome.succeeded)
+            #expect(outcome.requests == 3, "the tree exchange, the inside of tmp-cache (to delete it), the bundle")
+            #expect(lines.contains("[DEL]  tmp-cache/m7/index.js"))
+            #expect(access(harness.container + "/tmp-cache", F_OK) != 0)
+            #expect(access(harness.container + "/node_modules/m7/index.js", F_OK) == 0, "ignored locally: left alone")
+            #expect(!lines.contains { $0.contains("node_modules") })
         }
     }
 
@@ -292,7 +324,7 @@ import Testing
             try FileTree.write(large, to: harness.container + "/static/large.bin")
             try FileTree.write(large, to: harness.local + "/static/large.bin")
             let (idle, idleLines) = try await harness.push()
-            #expect(idle.requests == 1, "the manifest only")
+            #expect(idle.requests == 1, "the tree exchange only")
             #expect(idle.answer == nil)
             #expect(idleLines.contains { $0.hasPrefix("Nothing to push") && $0.hasSuffix(" received)") }, "\(idleLines)")
 

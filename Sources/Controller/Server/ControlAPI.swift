@@ -15,6 +15,9 @@ import NIOCore
 /// v2 routes (bodies and answers are documented in docs/CONTROLLER.md):
 /// - `GET  v2/manifest`: the app's manifest (binary); `If-None-Match: "<root digest>"` answers 304 when
 ///   nothing changed, so "is there anything to push" costs one small request.
+/// - `POST v2/difference`: the app's tree where it differs from the client's, whose ``TreeSummary`` is the body;
+///   answered with a ``TreeDifference``, so a push without a cache learns what the server has in proportion to
+///   what differs rather than to the tree.
 /// - `POST v2/signatures`: signatures of the paths in the body (a ``PathList``, or newline-separated from released
 ///   clients).
 /// - `POST v2/push[?dry_run=true][&held=ID]`: apply a push bundle as one batch, then do what the restart rules
@@ -43,6 +46,7 @@ struct ControlAPI: Sendable {
                 middleware: ControlAuthMiddleware<ControllerRequestContext>(
                     token: token, openWithoutToken: openWithoutToken, cloudFoundry: cloudFoundry))
         group.get("v2/manifest") { request, _ in try await manifest(request) }
+        group.post("v2/difference") { request, _ in try await difference(request) }
         group.post("v2/signatures") { request, _ in try await signatures(request) }
         group.post("v2/push") { request, _ in try await bodies.holding { try await push(request) } }
         group.get("v2/status") { _, _ in try await status() }
@@ -56,14 +60,36 @@ struct ControlAPI: Sendable {
 
     func manifest(_ request: Request) async throws -> Response {
         let (manifest, skipped) = try await mapped { () throws(DeltaSyncError) in try await pushes.scan() }
-        let tag = "\"\(manifest.rootDigest.hex)\""
-        var headers: HTTPFields = [.eTag: tag]
-        for line in Self.skippedLines(skipped) { headers.append(HTTPField(name: Self.skippedField, value: line)) }
-        if request.headers[.ifNoneMatch] == tag {
+        var headers = Self.manifestFields(manifest, skipped: skipped)
+        if request.headers[.ifNoneMatch] == headers[.eTag] {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentType] = "application/octet-stream"
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.encoded())))
+    }
+
+    func difference(_ request: Request) async throws -> Response {
+        let body = try await request.body.collect(upTo: Self.summaryLimit)
+        let summary = try await mapped { () throws(DeltaSyncError) in
+            let summary = try TreeSummary(decoding: Array(buffer: body))
+            for root in summary.roots where !root.isEmpty { try RelativePath.validate(root) }
+            return summary
+        }
+        let (manifest, skipped) = try await mapped { () throws(DeltaSyncError) in try await pushes.scan() }
+        var headers = Self.manifestFields(manifest, skipped: skipped)
+        headers[.contentType] = "application/octet-stream"
+        return Response(
+            status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.difference(for: summary).encoded())))
+    }
+
+    /// The largest tree summary read: 12 bytes a directory, so about 700,000 directories.
+    static let summaryLimit = 8 << 20
+
+    /// The fields of every answer about the app's tree: its root digest as the tag, and what the scan left out.
+    private static func manifestFields(_ manifest: Manifest, skipped: [TreeScanner.SkippedEntry]) -> HTTPFields {
+        var headers: HTTPFields = [.eTag: "\"\(manifest.rootDigest.hex)\""]
+        for line in skippedLines(skipped) { headers.append(HTTPField(name: skippedField, value: line)) }
+        return headers
     }
 
     /// The field of the manifest's answer that names, one per line, what the scan left out and why.

@@ -16,24 +16,7 @@ extension Manifest {
         var writer = ByteWriter(capacity: 32 * entries.count + 32)
         writer.bytes(Self.magic)
         writer.byte(Self.version)
-        writer.varint(entries.count)
-        var previous: [UInt8] = []
-        for entry in entries {
-            let path = Array(entry.path.utf8)
-            let shared = zip(previous, path).prefix { $0 == $1 }.count
-            writer.varint(shared)
-            writer.lengthPrefixed(Array(path[shared...]))
-            writer.byte(entry.kind.rawValue)
-            writer.varint(UInt64(entry.mode))
-            writer.varint(entry.size)
-            writer.signedVarint(entry.modificationTime)
-            switch entry.kind {
-            case .file: writer.bytes((entry.digest ?? FileDigest(high: 0, low: 0)).bytes)
-            case .symlink: writer.lengthPrefixed(Array((entry.symlinkTarget ?? "").utf8))
-            case .directory: break
-            }
-            previous = path
-        }
+        ManifestEntry.write(entries, to: &writer)
         writer.bytes(rootDigest.bytes)
         return writer.bytes
     }
@@ -43,17 +26,50 @@ extension Manifest {
     public init(decoding bytes: [UInt8], maximumEntries: Int = 1_000_000) throws(DeltaSyncError) {
         var reader = ByteReader(MemorySource(bytes), what: "manifest")
         try reader.header(magic: Self.magic, version: Self.version, hint: "make one with `fastpush manifest DIR --output FILE`")
-        let count = try reader.count("entry count", limit: maximumEntries)
+        let entries = try ManifestEntry.read(from: &reader, limit: maximumEntries)
+        guard let stored = FileDigest(bytes: try reader.bytes("root digest", count: 16)) else {
+            throw reader.truncated("root digest")
+        }
+        guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the root digest") }
+        do throws(DeltaSyncError) {
+            try self.init(entries: entries)
+        } catch {
+            throw DeltaSyncError(.corrupt, "manifest is corrupt: \(error.message)")
+        }
+        guard rootDigest == stored else {
+            throw DeltaSyncError(.corrupt, "manifest is corrupt: its entries do not hash to its root digest")
+        }
+    }
+}
+
+extension ManifestEntry {
+    /// Appends `entries`, in path order, as a manifest holds them: a count, then each entry.
+    package static func write(_ entries: [ManifestEntry], to writer: inout ByteWriter) {
+        writer.varint(entries.count)
+        var paths = FrontCodedPaths()
+        for entry in entries {
+            paths.write(entry.path, to: &writer)
+            writer.byte(entry.kind.rawValue)
+            writer.varint(UInt64(entry.mode))
+            writer.varint(entry.size)
+            writer.signedVarint(entry.modificationTime)
+            switch entry.kind {
+            case .file: writer.bytes((entry.digest ?? FileDigest(high: 0, low: 0)).bytes)
+            case .symlink: writer.lengthPrefixed(Array((entry.symlinkTarget ?? "").utf8))
+            case .directory: break
+            }
+        }
+    }
+
+    /// Reads what ``write(_:to:)`` wrote, refusing more than `limit` entries, paths out of order, unknown kinds and
+    /// text that is not UTF-8. The paths are not yet checked to be safe: a ``Manifest`` made of them checks.
+    package static func read<Source>(from reader: inout ByteReader<Source>, limit: Int) throws(DeltaSyncError) -> [ManifestEntry] {
+        let count = try reader.count("entry count", limit: limit)
         var entries: [ManifestEntry] = []
         entries.reserveCapacity(min(count, 1 << 16))
-        var previous: [UInt8] = []
+        var paths = FrontCodedPaths()
         for _ in 0..<count {
-            let shared = try reader.count("shared path prefix", limit: previous.count)
-            let suffix = try reader.lengthPrefixed("path", limit: RelativePath.maximumLength)
-            let pathBytes = previous[..<shared] + suffix
-            guard let path = String(validating: pathBytes, as: UTF8.self) else {
-                throw reader.corrupt("a path is not valid UTF-8")
-            }
+            let path = try paths.read(from: &reader)
             guard let kind = ManifestEntry.Kind(rawValue: try reader.byte("kind")) else {
                 throw reader.corrupt("unknown entry kind")
             }
@@ -74,23 +90,7 @@ extension Manifest {
                 break
             }
             entries.append(entry)
-            previous = Array(pathBytes)
         }
-        guard let stored = FileDigest(bytes: try reader.bytes("root digest", count: 16)) else {
-            throw reader.truncated("root digest")
-        }
-        guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the root digest") }
-        for (index, entry) in entries.enumerated().dropFirst()
-        where !RelativePath.precedes(entries[index - 1].path, entry.path) {
-            throw DeltaSyncError(.corrupt, "manifest is corrupt: entries are not in strictly increasing path order")
-        }
-        do throws(DeltaSyncError) {
-            try self.init(entries: entries)
-        } catch {
-            throw DeltaSyncError(.corrupt, "manifest is corrupt: \(error.message)")
-        }
-        guard rootDigest == stored else {
-            throw DeltaSyncError(.corrupt, "manifest is corrupt: its entries do not hash to its root digest")
-        }
+        return entries
     }
 }

@@ -59,9 +59,26 @@ public struct Manifest: Sendable, Equatable {
 
     public static func == (lhs: Manifest, rhs: Manifest) -> Bool { lhs.entries == rhs.entries }
 
+    /// The digest of every directory (the root under ""), as the root digest covers them.
+    public func directoryDigests() -> [PathKey: FileDigest] {
+        var digests: [PathKey: FileDigest] = [:]
+        _ = Self.merkleRoot(of: entries) { path, digest in digests[path] = digest }
+        return digests
+    }
+
+    /// The root digest of `entries` (a valid manifest's, in path order), taking the digest of each directory
+    /// named in `substituted` as given instead of computing it from its children: a directory whose content
+    /// the caller knows only by its digest.
+    package static func rootDigest(of entries: [ManifestEntry], substituting substituted: [PathKey: FileDigest]) -> FileDigest {
+        merkleRoot(of: entries, substituting: substituted)
+    }
+
     /// Computes directory digests bottom-up: deeper entries first, so each directory's children are done
-    /// before it is.
-    private static func merkleRoot(of entries: [ManifestEntry]) -> FileDigest {
+    /// before it is. `visit` sees every directory's digest, the root's last.
+    private static func merkleRoot(
+        of entries: [ManifestEntry], substituting substituted: [PathKey: FileDigest] = [:],
+        visit: (PathKey, FileDigest) -> Void = { _, _ in }
+    ) -> FileDigest {
         var records: [PathKey: [(name: Substring, record: [UInt8])]] = [:]
         let deepestFirst = entries.indices.sorted { a, b in
             let depthA = entries[a].path.utf8.count { $0 == 0x2F }
@@ -70,7 +87,15 @@ public struct Manifest: Sendable, Equatable {
         }
         for position in deepestFirst {
             let entry = entries[position]
-            let content = entry.contentDigest ?? directoryDigest(records.removeValue(forKey: PathKey(entry.path)) ?? [])
+            let key = PathKey(entry.path)
+            let children = records.removeValue(forKey: key) ?? []
+            let content: FileDigest
+            if let digest = entry.contentDigest {
+                content = digest
+            } else {
+                content = substituted[key] ?? directoryDigest(children)
+                visit(key, content)
+            }
             var record = ByteWriter()
             let name = entry.name
             record.varint(name.utf8.count)
@@ -80,7 +105,9 @@ public struct Manifest: Sendable, Equatable {
             record.bytes(content.bytes)
             records[PathKey(String(RelativePath.parent(of: entry.path))), default: []].append((name, record.bytes))
         }
-        return directoryDigest(records[""] ?? [])
+        let root = substituted[""] ?? directoryDigest(records[""] ?? [])
+        visit("", root)
+        return root
     }
 
     private static func directoryDigest(_ children: [(name: Substring, record: [UInt8])]) -> FileDigest {

@@ -21,19 +21,15 @@ extension StatCache where Digest == FileDigest {
         writer.byte(Self.version)
         writer.lengthPrefixed(Array(root.utf8))
         writer.varint(entries.count)
-        var previous: [UInt8] = []
+        var paths = FrontCodedPaths()
         for (key, cached) in entries.sorted(by: { $0.key < $1.key }) {
-            let path = Array(key.path.utf8)
-            let shared = zip(previous, path).prefix { $0 == $1 }.count
-            writer.varint(shared)
-            writer.lengthPrefixed(Array(path[shared...]))
+            paths.write(key.path, to: &writer)
             writer.varint(cached.identity.device)
             writer.varint(cached.identity.inode)
             writer.varint(cached.identity.size)
             writer.signedVarint(cached.identity.modificationTime)
             writer.signedVarint(cached.identity.changeTime)
             writer.bytes(cached.digest.bytes)
-            previous = path
         }
         writer.bytes(FileDigest(of: writer.bytes).bytes)
         return writer.bytes
@@ -56,19 +52,9 @@ extension StatCache where Digest == FileDigest {
             throw DeltaSyncError(.invalidArgument, "stat cache describes another directory than \(root)")
         }
         let count = try reader.count("entry count", limit: maximumEntries)
-        var previous: [UInt8] = []
-        var previousKey: PathKey?
+        var paths = FrontCodedPaths()
         for _ in 0..<count {
-            let shared = try reader.count("shared path prefix", limit: previous.count)
-            let suffix = try reader.lengthPrefixed("path", limit: RelativePath.maximumLength)
-            let pathBytes = Array(previous[..<shared] + suffix)
-            guard let path = String(validating: pathBytes, as: UTF8.self) else {
-                throw reader.corrupt("a path is not valid UTF-8")
-            }
-            let key = PathKey(path)
-            guard previousKey.map({ $0 < key }) ?? true else {
-                throw reader.corrupt("entries are not in strictly increasing path order")
-            }
+            let key = PathKey(try paths.read(from: &reader))
             let identity = Identity(
                 device: try reader.varint("device"), inode: try reader.varint("inode"),
                 size: try reader.count("size", limit: Int.max), modificationTime: try reader.signedVarint("modification time"),
@@ -77,8 +63,6 @@ extension StatCache where Digest == FileDigest {
                 throw reader.truncated("file digest")
             }
             entries[key] = (identity, digest)
-            previous = pathBytes
-            previousKey = key
         }
         guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the last entry") }
     }

@@ -63,6 +63,20 @@ struct ControllerClient: Sendable {
         }
     }
 
+    /// The server's tree where it differs from the one `summary` describes; `nil` from a controller older than
+    /// the tree exchange (or the original one), which the caller then asks for its whole manifest.
+    func difference(for summary: TreeSummary) async throws -> TreeDifference? {
+        let response = try await send("v2/difference", method: .POST, body: summary.encoded(), limit: 1 << 30)
+        switch response.status {
+        case 200:
+            return try decoding("tree difference") { () throws(DeltaSyncError) in try TreeDifference(decoding: response.body) }
+        // No such route, method or feature. A 404 from the router (no such app or instance) is no answer of the
+        // controller's.
+        case 404 where response.headers["X-Cf-Routererror"].isEmpty, 405, 501: return nil
+        default: throw failure(response, doing: "comparing the app's files")
+        }
+    }
+
     /// The server's signatures of `paths`; files it does not have as regular files are left out.
     ///
     /// The paths travel separated by line feeds, the form every controller reads, unless a name holds a line

@@ -108,16 +108,10 @@ struct PushSession {
         } else if let known {
             remote = known
         } else {
-            outcome.requests += 1
-            switch try await client.manifest() {
-            case .legacyOnly:
+            guard let server = try await serverView(of: local, known: nil, ignoreRules: ignoreRules, client: client, requests: &outcome.requests) else {
                 return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
-            case .unchanged:
-                throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
-            case .manifest(let server):
-                serverRoot = server.rootDigest.hex
-                remote = try Self.view(of: server, local: local, known: nil, ignoreRules: ignoreRules)
             }
+            (remote, serverRoot) = (server.view, server.rootDigest)
         }
 
         var conflicts = 0
@@ -186,12 +180,10 @@ struct PushSession {
                     terminal.print(
                         terminal.paint("The container restarted since the last push", .yellow)
                             + " (its files went back to what `cf push` staged); re-sending everything that differs.")
-                    outcome.requests += 1
-                    guard case .manifest(let server) = try await client.manifest() else {
-                        throw ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")
+                    guard let server = try await serverView(of: local, known: nil, ignoreRules: ignoreRules, client: client, requests: &outcome.requests) else {
+                        throw Self.noLongerAFastPushController
                     }
-                    serverRoot = server.rootDigest.hex
-                    remote = try Self.view(of: server, local: local, known: nil, ignoreRules: ignoreRules)
+                    (remote, serverRoot) = (server.view, server.rootDigest)
                     continue
                 }
                 try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
@@ -207,16 +199,53 @@ struct PushSession {
                     held = HeldPush(id: id, refused: plan, conflicted: conflict.paths)
                 }
                 cache.clear()
-                outcome.requests += 1
-                guard case .manifest(let server) = try await client.manifest() else {
-                    throw ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")
+                guard let server = try await serverView(of: local, known: known, ignoreRules: ignoreRules, client: client, requests: &outcome.requests) else {
+                    throw Self.noLongerAFastPushController
                 }
-                serverRoot = server.rootDigest.hex
-                remote = try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules)
+                (remote, serverRoot) = (server.view, server.rootDigest)
             case .heldPushGone(let why):
                 terminal.print("The controller no longer holds the rest of the push (\(why)); sending it whole.")
                 held = nil
             }
+        }
+    }
+
+    /// What the server has, as ``view(of:local:known:ignoreRules:)`` shows it to this push, learnt in proportion to
+    /// what differs: the client sends a ``TreeSummary`` of its tree (12 bytes a directory) and the server answers
+    /// with its tree where that differs (``TreeDifference``). Directories the server named without describing them
+    /// (the client has nothing there) cost a second round only when the push must look inside them, to delete
+    /// them. An answer that does not add up to the server's root digest, a tree that changed in between, and a
+    /// controller older than the exchange get the whole manifest instead. `nil`: the controller speaks only the
+    /// original API.
+    private func serverView(
+        of local: Manifest, known: Manifest?, ignoreRules: IgnoreRules, client: ControllerClient, requests: inout Int
+    ) async throws -> (view: Manifest, rootDigest: String)? {
+        requests += 1
+        if let difference = try await client.difference(for: TreeSummary(of: local)) {
+            do {
+                var tree = try RemoteTree(local: local, difference: difference)
+                var view = try Self.view(of: tree.manifest, local: local, known: known, ignoreRules: ignoreRules)
+                let unfolding = tree.folded.keys.map(\.path).filter { view[$0] != nil }
+                if !unfolding.isEmpty {
+                    requests += 1
+                    if let rest = try await client.difference(for: TreeSummary(everythingUnder: unfolding)) {
+                        try tree.unfold(with: rest)
+                        view = try Self.view(of: tree.manifest, local: local, known: known, ignoreRules: ignoreRules)
+                    }
+                }
+                if tree.folded.keys.allSatisfy({ view[$0.path] == nil }) { return (view, difference.rootDigest.hex) }
+            } catch let error as DeltaSyncError {
+                if options.verbose { terminal.print("warning: \(error.message); reading the app's whole manifest instead") }
+            }
+            requests += 1
+        }
+        switch try await client.manifest() {
+        case .legacyOnly:
+            return nil
+        case .unchanged:
+            throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
+        case .manifest(let server):
+            return (try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules), server.rootDigest.hex)
         }
     }
 
@@ -259,6 +288,8 @@ struct PushSession {
             try? cache.store(signature)
         }
     }
+
+    static let noLongerAFastPushController = ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")
 
     /// Below this size a changed file travels whole (deflated) rather than costing a signature round trip.
     static let smallestFileWorthASignature = 8 << 10

@@ -76,7 +76,11 @@ final class ControllerHarness: @unchecked Sendable {
 
     /// The app's home page through the controller's proxy.
     func page() async throws -> String {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url + "/"), timeout: .seconds(30))
+        // Not kept alive: after a restart of the controller on the same port, a pooled connection to the stopped
+        // one would be closed under the next request.
+        var request = HTTPClientRequest(url: url + "/")
+        request.headers.add(name: "Connection", value: "close")
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
         return String(buffer: try await response.body.collect(upTo: 1 << 20)).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
