@@ -95,7 +95,7 @@ import Testing
         // held from the refused push, it brings the server to the local tree.
         let held = stale.bundle.operations.filter { !["app.py", "run.sh"].contains($0.path) }
         let retry = try plan().bundle.operations.filter { ["app.py", "run.sh"].contains($0.path) }
-        _ = try BundleApplier(root: server.path).apply(PushBundle(operations: retry).completing(held))
+        _ = try BundleApplier(root: server.path).apply(try PushBundle(operations: retry).completing(held))
         #expect(try manifest(server).rootDigest == manifest(local).rootDigest)
     }
 

@@ -293,6 +293,36 @@ import Testing
         }
     }
 
+    /// New files that share text go with a shared dictionary once the controller has said it reads one, and
+    /// arrive exactly.
+    @Test func newFilesShareADictionaryWithAControllerThatReadsOne() async throws {
+        try await ControllerHarness.with { harness in
+            try FileTree.makeDirectories(harness.local + "/views")
+            var text = ""
+            for index in 0..<40 {
+                text += "def render_view_\(index)(request, context):\n    return template.render(request, context, name=\"view\(index)\")\n"
+                try FileTree.write(Array(text.utf8), to: harness.local + "/views/v\(index).py")
+            }
+            let (outcome, _) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+            let cache = PushCache(endpoint: try harness.endpoint(), environment: harness.cacheEnvironment)
+            #expect(cache.load()?.state.features == [WireFeature.sharedDictionary])
+            // The next push of new files uses it (the cache says the controller reads it) and applies exactly.
+            for index in 0..<40 {
+                try FileTree.write(Array((text + "# \(index)\n").utf8), to: harness.local + "/views/w\(index).py")
+            }
+            let withoutDictionary = try PushPlanner(localRoot: harness.local).plan(
+                local: harness.localManifest(), remote: harness.containerManifest(), dictionary: .none
+            ).bundle.encoded().count
+            let (next, _) = try await harness.push()
+            #expect(next.succeeded)
+            #expect(next.requests == 1)
+            #expect(next.bytesSent < withoutDictionary, "sent \(next.bytesSent) B; without a dictionary \(withoutDictionary) B")
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+        }
+    }
+
     /// A directory on the server that the client has nothing of costs one entry when the push leaves it alone
     /// (ignored locally), and one more request when the push must delete it (`--resync`, which makes the server
     /// match the directory).

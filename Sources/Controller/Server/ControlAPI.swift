@@ -78,9 +78,12 @@ struct ControlAPI: Sendable {
         let (manifest, skipped) = try await mapped { () throws(DeltaSyncError) in try await pushes.scan() }
         var headers = Self.manifestFields(manifest, skipped: skipped)
         headers[.contentType] = "application/octet-stream"
+        headers[Self.featuresField] = WireFeature.all.joined(separator: ",")
         return Response(
             status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: manifest.difference(for: summary).encoded())))
     }
+
+    static let featuresField = HTTPField.Name(WireFeature.field)!
 
     /// The largest tree summary read: 12 bytes a directory, so about 700,000 directories.
     static let summaryLimit = 8 << 20

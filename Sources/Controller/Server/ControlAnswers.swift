@@ -42,6 +42,8 @@ struct PushAnswer: Encodable, Sendable {
     var rootDigest: String?
     /// Who answered, so the client can later tell from a status whether this container restarted since.
     var container: ContainerIdentity?
+    /// What this controller reads beyond the formats' first versions (``WireFeature``).
+    var features = WireFeature.all
 
     /// The answer before anything is carried out: in a dry run, what would happen; otherwise nothing has yet.
     init(result: PushResult, bytesReceived: Int, decision: PushDecision) {

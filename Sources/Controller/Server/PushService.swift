@@ -30,6 +30,8 @@ actor PushService {
     struct HeldPush: Sendable {
         var id: String
         var operations: [PushOperation]
+        /// The shared dictionary the operations' deltas were made with.
+        var dictionary: [UInt8]
     }
     private var held: HeldPush?
     /// How long a conflicting push's operations wait for the retry that completes them.
@@ -128,7 +130,11 @@ actor PushService {
         if let heldID {
             guard let held, held.id == heldID else { throw .heldPushGone }
             self.held = nil
-            bundle = bundle.completing(held.operations)
+            do throws(DeltaSyncError) {
+                bundle = try bundle.completing(held.operations, dictionary: held.dictionary)
+            } catch {
+                throw .engine(error)
+            }
         }
         var appRules: [ConfiguredRule] = []
         do throws(DeltaSyncError) {
@@ -140,7 +146,7 @@ actor PushService {
             let conflicted = Set(error.conflictedPaths.map { PathKey($0) })
             let kept = HeldPush(
                 id: SystemCall.uniqueSuffix(),
-                operations: bundle.operations.filter { !conflicted.contains(PathKey($0.path)) })
+                operations: bundle.operations.filter { !conflicted.contains(PathKey($0.path)) }, dictionary: bundle.dictionary)
             held = kept
             Task { [weak self] in
                 try? await Task.sleep(for: Self.heldFor)

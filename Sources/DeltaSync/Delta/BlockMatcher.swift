@@ -22,7 +22,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
     private var digest = FileDigest.Hasher()
     private var totalRead = 0
 
-    init(signature: Signature, source: Source, sink: Sink, compress: Bool) {
+    init(signature: Signature, source: Source, sink: Sink, compress: Bool, primer: [UInt8] = []) {
         self.signature = signature
         self.source = source
         blockSize = signature.parameters.blockSize
@@ -31,7 +31,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
         index = BlockIndex(signature: signature, count: fullBlocks)
         encoder = DeltaEncoder(
             sink: sink, blockSize: blockSize, basisSize: signature.fileSize, basisDigest: signature.fileDigest,
-            compress: compress)
+            compress: compress, primer: primer)
         let capacity = DeltaFormat.dictionaryLength + DeltaFormat.maximumLiteralLength + 2 * blockSize + (1 << 20)
         buffer = .allocate(byteCount: capacity, alignment: 64)
     }

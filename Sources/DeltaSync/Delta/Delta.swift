@@ -5,12 +5,16 @@
 public enum Delta {
     /// Computes the delta from `signature`'s basis to everything `source` holds, writing it to `sink`.
     ///
-    /// - Parameter compressLiterals: deflate literal runs that look compressible (on by default).
+    /// - Parameters:
+    ///   - compressLiterals: deflate literal runs that look compressible (on by default).
+    ///   - primer: bytes that stand before the new file's first byte as deflate's dictionary: a push bundle's
+    ///     shared dictionary (docs/FORMAT.md, "Push bundle"); the patch must be given the same.
     /// - Returns: what the delta holds, and the sink after writing.
     public static func make<Source: ByteSource, Sink: ByteSink>(
-        signature: Signature, from source: Source, to sink: Sink, compressLiterals: Bool = true
+        signature: Signature, from source: Source, to sink: Sink, compressLiterals: Bool = true, primer: [UInt8] = []
     ) throws(DeltaSyncError) -> (summary: DeltaSummary, sink: Sink) {
-        var matcher = BlockMatcher(signature: signature, source: source, sink: sink, compress: compressLiterals)
+        var matcher = BlockMatcher(
+            signature: signature, source: source, sink: sink, compress: compressLiterals, primer: primer)
         let (summary, sink) = try matcher.run()
         return (summary, sink)
     }

@@ -8,10 +8,15 @@ struct DeltaEncoder<Sink: ByteSink> {
     private var pendingCopy: (first: Int, count: Int)? = nil
     private var nextExpectedBlock = 0
     private(set) var summary = DeltaSummary()
+    /// Bytes that stand before the new file's first byte as deflate's dictionary (a push bundle's shared
+    /// dictionary), at most ``DeltaFormat/dictionaryLength``.
+    private let primer: [UInt8]
+    private var primedDictionary: [UInt8] = []
 
-    init(sink: Sink, blockSize: Int, basisSize: Int, basisDigest: FileDigest, compress: Bool) {
+    init(sink: Sink, blockSize: Int, basisSize: Int, basisDigest: FileDigest, compress: Bool, primer: [UInt8] = []) {
         self.sink = sink
         self.compress = compress
+        self.primer = primer.suffix(DeltaFormat.dictionaryLength)
         writer.bytes(DeltaFormat.magic)
         writer.byte(DeltaFormat.version)
         writer.varint(blockSize)
@@ -30,19 +35,22 @@ struct DeltaEncoder<Sink: ByteSink> {
     }
 
     /// Appends `range` of `buffer` as literal data; the bytes before `range.lowerBound` in `buffer`
-    /// (up to the dictionary length) must be the new file's bytes that precede it.
+    /// (up to the dictionary length) must be the new file's bytes that precede it, all of them when they are
+    /// fewer (the primer stands before them).
     mutating func literal(_ buffer: UnsafeRawBufferPointer, _ range: Range<Int>) throws(DeltaSyncError) {
         try flushCopy()
         var start = range.lowerBound
         while start < range.upperBound {
             let end = min(range.upperBound, start + DeltaFormat.maximumLiteralLength)
             let bytes = UnsafeRawBufferPointer(rebasing: buffer[start..<end])
-            let dictionary = UnsafeRawBufferPointer(
+            let preceding = UnsafeRawBufferPointer(
                 rebasing: buffer[max(0, start - DeltaFormat.dictionaryLength)..<start])
             summary.literalBytes += bytes.count
             summary.literalOperations += 1
             let before = writer.bytes.count
-            if compress, let deflated = compressor.compress(bytes, dictionary: dictionary) {
+            let compressor = self.compressor
+            let deflated = compress ? withDictionary(before: preceding) { compressor.compress(bytes, dictionary: $0) } : nil
+            if let deflated {
                 writer.byte(DeltaFormat.deflatedLiteral)
                 writer.varint(bytes.count)
                 writer.varint(deflated.count)
@@ -76,6 +84,18 @@ struct DeltaEncoder<Sink: ByteSink> {
         summary.encodedSize += writer.bytes.count
         try writeOut()
         return summary
+    }
+
+    /// Runs `body` with the dictionary for a literal: the file's preceding bytes, after the primer when they are
+    /// fewer than a dictionary's length.
+    private mutating func withDictionary<Result>(
+        before preceding: UnsafeRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Result
+    ) -> Result {
+        guard preceding.count < DeltaFormat.dictionaryLength, !primer.isEmpty else { return body(preceding) }
+        primedDictionary.removeAll(keepingCapacity: true)
+        primedDictionary.append(contentsOf: primer.suffix(DeltaFormat.dictionaryLength - preceding.count))
+        primedDictionary.append(contentsOf: preceding)
+        return primedDictionary.withUnsafeBytes(body)
     }
 
     private mutating func flushCopy() throws(DeltaSyncError) {

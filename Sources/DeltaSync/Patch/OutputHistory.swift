@@ -3,7 +3,11 @@ struct OutputHistory {
     private var storage: [UInt8] = []
     private let length = DeltaFormat.dictionaryLength
 
-    init() { storage.reserveCapacity(2 * DeltaFormat.dictionaryLength) }
+    /// A history that starts with `primer` (its last dictionary length of bytes) before anything is written.
+    init(primer: [UInt8] = []) {
+        storage.reserveCapacity(2 * DeltaFormat.dictionaryLength)
+        storage.append(contentsOf: primer.suffix(length))
+    }
 
     mutating func append(_ bytes: UnsafeRawBufferPointer) {
         if bytes.count >= length {

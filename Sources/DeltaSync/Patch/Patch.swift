@@ -10,9 +10,10 @@ public enum Patch {
     /// Rebuilds into `sink` from `basis` and the delta read from `delta`.
     ///
     /// The sink receives bytes as they are rebuilt, before the final check: on a thrown error its content
-    /// must be discarded (the file forms do this).
+    /// must be discarded (the file forms do this). `primer` is the dictionary the delta was made with
+    /// (``Delta/make(signature:from:to:compressLiterals:primer:)``).
     public static func apply<Basis: RandomAccessByteSource, DeltaSource: ByteSource, Sink: ByteSink>(
-        basis: Basis, delta: DeltaSource, to sink: inout Sink, maximumTargetSize: Int = .max
+        basis: Basis, delta: DeltaSource, to sink: inout Sink, maximumTargetSize: Int = .max, primer: [UInt8] = []
     ) throws(DeltaSyncError) -> DeltaSummary {
         var reader = ByteReader(delta, what: "delta")
         try reader.header(
@@ -30,7 +31,7 @@ public enum Patch {
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: DeltaFormat.maximumLiteralLength, alignment: 64)
         defer { buffer.deallocate() }
         let decompressor = LiteralDecompressor()
-        var history = OutputHistory()
+        var history = OutputHistory(primer: primer)
         var digest = FileDigest.Hasher()
         var summary = DeltaSummary()
         var produced = 0

@@ -55,7 +55,7 @@ public struct BundleApplier: Sendable {
         _ = try SystemCall.retrying("create the staging directory", staging) { mkdir(staging, 0o700) }
         defer { try? FileTree.removeRecursively(staging) }
 
-        var plan = Plan(root: root, maximumFileSize: maximumFileSize, staging: staging)
+        var plan = Plan(root: root, maximumFileSize: maximumFileSize, staging: staging, dictionary: bundle.dictionary)
         for (index, operation) in bundle.operations.enumerated() {
             try plan.add(operation, number: index)
         }
@@ -163,6 +163,8 @@ private struct Plan {
     let root: String
     let maximumFileSize: Int
     let staging: String
+    /// The bundle's shared dictionary, which every delta was made with.
+    let dictionary: [UInt8]
     /// What each path touched so far will be once the bundle is applied.
     var overlay: [PathKey: EntryState] = [:]
     /// Operations seen per path: at most a deletion followed by one creation.
@@ -174,10 +176,11 @@ private struct Plan {
     /// The staged files that hold bytes, to flush before the commit.
     var stagedWithContent: [String] = []
 
-    init(root: String, maximumFileSize: Int, staging: String) {
+    init(root: String, maximumFileSize: Int, staging: String, dictionary: [UInt8]) {
         self.root = root
         self.maximumFileSize = maximumFileSize
         self.staging = staging
+        self.dictionary = dictionary
     }
 
     mutating func add(_ operation: PushOperation, number: Int) throws(DeltaSyncError) {
@@ -282,10 +285,11 @@ private struct Plan {
             if let basis {
                 summary = try Patch.apply(
                     basis: try FileReader(path: root + "/" + basis), delta: MemorySource(delta), to: &output,
-                    maximumTargetSize: maximumFileSize)
+                    maximumTargetSize: maximumFileSize, primer: dictionary)
             } else {
                 summary = try Patch.apply(
-                    basis: MemorySource([]), delta: MemorySource(delta), to: &output, maximumTargetSize: maximumFileSize)
+                    basis: MemorySource([]), delta: MemorySource(delta), to: &output, maximumTargetSize: maximumFileSize,
+                    primer: dictionary)
             }
             try output.commit()
             return summary

@@ -50,12 +50,34 @@ public struct PushPlanner: Sendable {
     /// A planner reading from `localRoot`.
     public init(localRoot: String) { self.localRoot = localRoot }
 
+    /// Whether a bundle's files share a dictionary (``PushBundle/dictionary``).
+    public enum Dictionary: Sendable {
+        /// None: what every controller reads.
+        case none
+        /// One made from the files sent whole, when there are several and their text compresses.
+        case automatic
+        /// This one: a push completing a held push uses the held push's dictionary.
+        case exactly([UInt8])
+    }
+
     /// Plans the push from `remote` (the server's manifest) to `local`, using `signatures` of the server's
     /// files where there is one (keyed by the bytes of their paths: see ``PathKey``).
-    public func plan(local: Manifest, remote: Manifest, signatures: [PathKey: Signature] = [:]) throws(DeltaSyncError)
-        -> Plan
-    {
+    public func plan(
+        local: Manifest, remote: Manifest, signatures: [PathKey: Signature] = [:], dictionary: Dictionary = .none
+    ) throws(DeltaSyncError) -> Plan {
         let diff = local.diff(from: remote)
+        let primer: [UInt8]
+        switch dictionary {
+        case .none: primer = []
+        case .exactly(let bytes): primer = bytes
+        case .automatic:
+            let whole = diff.added.filter { $0.kind == .file }
+                + diff.modified.filter { $0.kind == .file && signatures[PathKey($0.path)] == nil }
+            primer = try sharedDictionary(for: whole)
+        }
+        func content(of path: String, against signature: Signature?) throws(DeltaSyncError) -> (delta: [UInt8], form: Item.Form) {
+            try self.content(of: path, against: signature, primer: primer)
+        }
         var operations: [PushOperation] = []
         var items: [Item] = []
 
@@ -106,7 +128,27 @@ public struct PushPlanner: Sendable {
             operations.append(.mode(path: entry.path, expected: EntryState(remote[entry.path]), mode: entry.mode))
             items.append(Item(path: entry.path, kind: entry.kind, change: .mode, sentBytes: 0, fileSize: entry.size))
         }
-        return Plan(bundle: PushBundle(operations: operations), items: items)
+        return Plan(bundle: PushBundle(operations: operations, dictionary: primer), items: items)
+    }
+
+    /// A dictionary for files sent whole (`files`): a quarter of their size, at most deflate's 32 KiB window, made
+    /// of equal slices from the start of up to 16 of them spread over the list. Deflated separately, files lose
+    /// what they share (identifiers, boilerplate); with this before each, they compress about as well as in one
+    /// stream, for the cost of the dictionary, sent once. None for fewer than two files, under 1 KiB, or text
+    /// that does not compress (it would only cost).
+    private func sharedDictionary(for files: [ManifestEntry]) throws(DeltaSyncError) -> [UInt8] {
+        let length = min(DeltaFormat.dictionaryLength, files.reduce(0) { $0 + $1.size } / 4)
+        guard files.count >= 2, length >= 1024 else { return [] }
+        let samples = min(16, files.count)
+        var dictionary: [UInt8] = []
+        for sample in 0..<samples {
+            let reader = try FileReader(path: localRoot + "/" + files[sample * files.count / samples].path)
+            var slice = [UInt8](repeating: 0, count: min(length / samples, reader.count))
+            try slice.withMutableBytes { (bytes) throws(DeltaSyncError) in try reader.read(at: 0, into: bytes) }
+            dictionary += slice
+        }
+        let compresses = dictionary.withUnsafeBytes { Compressibility.isWorthCompressing($0) }
+        return compresses ? dictionary : []
     }
 
     /// The local file at `path` encoded for the bundle: as a delta against the server's file (described by
@@ -116,25 +158,26 @@ public struct PushPlanner: Sendable {
     /// A small file, or one rewritten throughout, has little to copy from the server's version and is often
     /// smaller whole. The whole form is only made when it could win, so a large file with a small change is
     /// read and deflated once.
-    private func content(of path: String, against signature: Signature?) throws(DeltaSyncError)
+    private func content(of path: String, against signature: Signature?, primer: [UInt8]) throws(DeltaSyncError)
         -> (delta: [UInt8], form: Item.Form)
     {
         let file = localRoot + "/" + path
         guard let signature, signature.fileSize > 0 else {
-            return (try Self.delta(of: file, against: Signature(bytes: [])).bytes, .whole)
+            return (try Self.delta(of: file, against: Signature(bytes: []), primer: primer).bytes, .whole)
         }
-        let (delta, fileSize) = try Self.delta(of: file, against: signature)
+        let (delta, fileSize) = try Self.delta(of: file, against: signature, primer: primer)
         guard delta.count > DeltaFormat.smallestWholeDelta(targetSize: fileSize) else { return (delta, .delta) }
-        let (whole, _) = try Self.delta(of: file, against: Signature(bytes: []))
+        let (whole, _) = try Self.delta(of: file, against: Signature(bytes: []), primer: primer)
         return whole.count <= delta.count ? (whole, .whole) : (delta, .delta)
     }
 
-    /// The delta from `signature`'s basis to the file at `path`, and the file's size as read.
-    private static func delta(of path: String, against signature: Signature) throws(DeltaSyncError)
+    /// The delta from `signature`'s basis to the file at `path`, made with the bundle's dictionary as `primer`,
+    /// and the file's size as read.
+    private static func delta(of path: String, against signature: Signature, primer: [UInt8]) throws(DeltaSyncError)
         -> (bytes: [UInt8], fileSize: Int)
     {
         let reader = try FileReader(path: path)
-        let (_, sink) = try Delta.make(signature: signature, from: reader, to: MemorySink())
+        let (_, sink) = try Delta.make(signature: signature, from: reader, to: MemorySink(), primer: primer)
         return (sink.bytes, reader.count)
     }
 }

@@ -8,18 +8,33 @@ public struct PushBundle: Hashable, Sendable {
     /// The most bytes one file's delta may have inside a bundle.
     public static let maximumDeltaLength = 1 << 34
 
+    /// The flag bit of a shared dictionary; no other bit is defined.
+    static let dictionaryFlag: UInt64 = 1
+
     /// The operations, applied in order.
     public var operations: [PushOperation]
+    /// Bytes every file's delta was made with as the dictionary before its first byte (at most 32 KiB; empty for
+    /// none), so that files compress against text they share, as in one stream. Sent once, deflated.
+    public var dictionary: [UInt8]
 
-    /// A bundle of `operations`.
-    public init(operations: [PushOperation]) { self.operations = operations }
+    /// A bundle of `operations` whose deltas were made with `dictionary`.
+    public init(operations: [PushOperation], dictionary: [UInt8] = []) {
+        self.operations = operations
+        self.dictionary = dictionary
+    }
 
     /// The binary form.
     public func encoded() -> [UInt8] {
         var writer = ByteWriter()
         writer.bytes(Self.magic)
         writer.byte(Self.version)
-        writer.varint(0)  // flags: none defined
+        writer.varint(dictionary.isEmpty ? 0 : Self.dictionaryFlag)
+        if !dictionary.isEmpty {
+            writer.varint(dictionary.count)
+            let deflated = dictionary.withUnsafeBytes { LiteralCompressor().compress($0, dictionary: UnsafeRawBufferPointer(start: nil, count: 0)) }
+            writer.varint(deflated?.count ?? 0)
+            writer.bytes(deflated ?? dictionary)
+        }
         for operation in operations {
             switch operation {
             case .file(let path, let expected, let mode, let delta):
@@ -61,9 +76,11 @@ public struct PushBundle: Hashable, Sendable {
     ) throws(DeltaSyncError) {
         var reader = ByteReader(source, what: "push bundle")
         try reader.header(magic: Self.magic, version: Self.version, hint: "it must come from `fastpush push`")
-        guard try reader.varint("flags") == 0 else {
+        let flags = try reader.varint("flags")
+        guard flags & ~Self.dictionaryFlag == 0 else {
             throw DeltaSyncError(.unsupported, "push bundle uses flags this controller does not know: update the controller")
         }
+        dictionary = flags == Self.dictionaryFlag ? try Self.dictionary(&reader) : []
         var operations: [PushOperation] = []
         while true {
             let tag = try reader.byte("operation")
@@ -107,6 +124,23 @@ public struct PushBundle: Hashable, Sendable {
     /// Decodes a bundle held in memory.
     public init(decoding bytes: [UInt8]) throws(DeltaSyncError) {
         try self.init(decoding: MemorySource(bytes))
+    }
+
+    /// The shared dictionary: `varint length · varint compressedLength · bytes`, stored as is when
+    /// `compressedLength` is 0, else a raw deflate stream of exactly `length` bytes.
+    private static func dictionary<Source: ByteSource>(_ reader: inout ByteReader<Source>) throws(DeltaSyncError) -> [UInt8] {
+        let length = try reader.count("dictionary length", limit: DeltaFormat.dictionaryLength)
+        guard length > 0 else { throw reader.corrupt("the dictionary flag is set but the dictionary is empty") }
+        let compressedLength = try reader.count("compressed dictionary length", limit: length - 1)
+        guard compressedLength > 0 else { return try reader.bytes("dictionary", count: length) }
+        let compressed = try reader.bytes("compressed dictionary", count: compressedLength)
+        var dictionary = [UInt8](repeating: 0, count: length)
+        try compressed.withBytes { (input) throws(DeltaSyncError) in
+            try dictionary.withMutableBytes { (output) throws(DeltaSyncError) in
+                try LiteralDecompressor().decompress(input, dictionary: UnsafeRawBufferPointer(start: nil, count: 0), into: output)
+            }
+        }
+        return dictionary
     }
 
     private static func path<Source: ByteSource>(_ reader: inout ByteReader<Source>) throws(DeltaSyncError) -> String {

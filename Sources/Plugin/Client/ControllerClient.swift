@@ -22,6 +22,14 @@ struct ControllerClient: Sendable {
         case conflict(Conflict)
         /// The push named by `held` is no longer held: the whole push must be sent again.
         case heldPushGone(String)
+        /// The controller does not read what the bundle uses (a shared dictionary): it must be sent without.
+        case bundleNotUnderstood(String)
+    }
+
+    /// The answer to a tree summary, and what the controller reads beyond the formats' first versions.
+    struct TreeAnswer: Sendable {
+        var difference: TreeDifference
+        var features: [String]
     }
 
     /// A 409 answer to a push. A controller that holds what did not conflict names the conflicted paths and the
@@ -65,11 +73,13 @@ struct ControllerClient: Sendable {
 
     /// The server's tree where it differs from the one `summary` describes; `nil` from a controller older than
     /// the tree exchange (or the original one), which the caller then asks for its whole manifest.
-    func difference(for summary: TreeSummary) async throws -> TreeDifference? {
+    func difference(for summary: TreeSummary) async throws -> TreeAnswer? {
         let response = try await send("v2/difference", method: .POST, body: summary.encoded(), limit: 1 << 30)
         switch response.status {
         case 200:
-            return try decoding("tree difference") { () throws(DeltaSyncError) in try TreeDifference(decoding: response.body) }
+            let difference = try decoding("tree difference") { () throws(DeltaSyncError) in try TreeDifference(decoding: response.body) }
+            let features = response.headers[WireFeature.field].flatMap { $0.split(separator: ",") }
+            return TreeAnswer(difference: difference, features: features.map { $0.trimmingCharacters(in: .whitespaces) })
         // No such route, method or feature. A 404 from the router (no such app or instance) is no answer of the
         // controller's.
         case 404 where response.headers["X-Cf-Routererror"].isEmpty, 405, 501: return nil
@@ -119,6 +129,9 @@ struct ControllerClient: Sendable {
             let fields = try? JSONDecoder().decode(ConflictFields.self, from: Data(response.body))
             return .conflict(Conflict(message: Self.message(response), paths: fields?.conflicts ?? [], held: fields?.held))
         case 410 where held != nil: return .heldPushGone(Self.message(response))
+        // A controller older than the bundle's flags refuses them, so nothing was written.
+        case 400 where Self.message(response).contains("uses flags this controller does not know"):
+            return .bundleNotUnderstood(Self.message(response))
         default: throw failure(response, doing: "pushing")
         }
     }

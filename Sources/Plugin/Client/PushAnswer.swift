@@ -35,4 +35,6 @@ struct PushAnswer: Decodable, Sendable {
     var recentOutput: [String]?
     var rootDigest: String?
     var container: StatusAnswer.Container?
+    /// What the controller reads beyond the formats' first versions (``WireFeature``); absent from older ones.
+    var features: [String]?
 }

@@ -13,6 +13,8 @@ struct HeldPush {
     private let conflicted: Set<PathKey>
     /// The refused push's planned changes, for the report.
     private let items: [PushPlanner.Item]
+    /// The shared dictionary the held operations were made with, which the retry must be made with too.
+    let dictionary: [UInt8]
 
     init(id: String, refused plan: PushPlanner.Plan, conflicted paths: [String]) {
         self.id = id
@@ -21,6 +23,7 @@ struct HeldPush {
         }
         conflicted = Set(paths.map { PathKey($0) })
         items = plan.items
+        dictionary = plan.bundle.dictionary
     }
 
     /// The paths of `diff` (from the server's tree `remote` to the local one) the retry must send itself, with

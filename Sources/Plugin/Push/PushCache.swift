@@ -16,6 +16,8 @@ struct PushCache: Sendable {
         var serverRootDigest: String?
         var container: StatusAnswer.Container?
         var pushedAt: Int64
+        /// What the controller reads beyond the formats' first versions, as it last said (``WireFeature``).
+        var features: [String]?
     }
 
     let root: String

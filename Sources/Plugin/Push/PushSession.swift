@@ -76,6 +76,8 @@ struct PushSession {
 
         var remote: Manifest
         var serverRoot = cached?.state.serverRootDigest
+        // What the controller reads beyond the formats' first versions, as it last said.
+        var features = cached?.state.features ?? []
         var caughtUp = false
         if let cached, !options.resync, local.diff(from: cached.manifest).isEmpty {
             // Nothing changed here since the last push: one small request confirms the server still has it.
@@ -111,7 +113,7 @@ struct PushSession {
             guard let server = try await serverView(of: local, known: nil, ignoreRules: ignoreRules, client: client, requests: &outcome.requests) else {
                 return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
             }
-            (remote, serverRoot) = (server.view, server.rootDigest)
+            (remote, serverRoot, features) = (server.view, server.rootDigest, server.features)
         }
 
         var conflicts = 0
@@ -124,7 +126,7 @@ struct PushSession {
                     (caughtUp ? "The container is up to date again." : "Nothing to push: the app is up to date with \(options.directory).")
                         + cost)
                 if !options.dryRun {
-                    try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container)
+                    try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container, features: features)
                     // Knowing nothing of the server before (the first push after `cf push`), keep the signatures a
                     // push that sent files would have left, once the result is printed: otherwise the first edit
                     // of each large file costs a signature request.
@@ -156,7 +158,11 @@ struct PushSession {
                     try? cache.store(signature)
                 }
             }
-            let plan = try PushPlanner(localRoot: options.directory).plan(local: sending, remote: against, signatures: signatures)
+            // Files sent whole share a dictionary when the controller reads one; a held push's completion uses its.
+            let dictionary: PushPlanner.Dictionary =
+                held.map { .exactly($0.dictionary) } ?? (features.contains(WireFeature.sharedDictionary) ? .automatic : .none)
+            let plan = try PushPlanner(localRoot: options.directory).plan(
+                local: sending, remote: against, signatures: signatures, dictionary: dictionary)
             let items = held?.items(besides: plan.items) ?? plan.items
             let bundle = plan.bundle.encoded()
             outcome.requests += 1
@@ -183,10 +189,10 @@ struct PushSession {
                     guard let server = try await serverView(of: local, known: nil, ignoreRules: ignoreRules, client: client, requests: &outcome.requests) else {
                         throw Self.noLongerAFastPushController
                     }
-                    (remote, serverRoot) = (server.view, server.rootDigest)
+                    (remote, serverRoot, features) = (server.view, server.rootDigest, server.features)
                     continue
                 }
-                try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
+                try saveCache(local, serverRoot: answer.rootDigest, container: answer.container, features: answer.features ?? [])
                 storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local)
                 return outcome
             case .conflict(let conflict):
@@ -202,7 +208,11 @@ struct PushSession {
                 guard let server = try await serverView(of: local, known: known, ignoreRules: ignoreRules, client: client, requests: &outcome.requests) else {
                     throw Self.noLongerAFastPushController
                 }
-                (remote, serverRoot) = (server.view, server.rootDigest)
+                (remote, serverRoot, features) = (server.view, server.rootDigest, server.features)
+            case .bundleNotUnderstood(let why):
+                // The controller was replaced by an older one since the cache learnt what it reads.
+                guard !features.isEmpty else { throw ClientError("the controller refused the push: \(why)") }
+                features = []
             case .heldPushGone(let why):
                 terminal.print("The controller no longer holds the rest of the push (\(why)); sending it whole.")
                 held = nil
@@ -219,9 +229,12 @@ struct PushSession {
     /// original API.
     private func serverView(
         of local: Manifest, known: Manifest?, ignoreRules: IgnoreRules, client: ControllerClient, requests: inout Int
-    ) async throws -> (view: Manifest, rootDigest: String)? {
+    ) async throws -> (view: Manifest, rootDigest: String, features: [String])? {
         requests += 1
-        if let difference = try await client.difference(for: TreeSummary(of: local)) {
+        var features: [String] = []
+        if let answer = try await client.difference(for: TreeSummary(of: local)) {
+            let difference = answer.difference
+            features = answer.features
             do {
                 var tree = try RemoteTree(local: local, difference: difference)
                 var view = try Self.view(of: tree.manifest, local: local, known: known, ignoreRules: ignoreRules)
@@ -229,11 +242,11 @@ struct PushSession {
                 if !unfolding.isEmpty {
                     requests += 1
                     if let rest = try await client.difference(for: TreeSummary(everythingUnder: unfolding)) {
-                        try tree.unfold(with: rest)
+                        try tree.unfold(with: rest.difference)
                         view = try Self.view(of: tree.manifest, local: local, known: known, ignoreRules: ignoreRules)
                     }
                 }
-                if tree.folded.keys.allSatisfy({ view[$0.path] == nil }) { return (view, difference.rootDigest.hex) }
+                if tree.folded.keys.allSatisfy({ view[$0.path] == nil }) { return (view, difference.rootDigest.hex, features) }
             } catch let error as DeltaSyncError {
                 if options.verbose { terminal.print("warning: \(error.message); reading the app's whole manifest instead") }
             }
@@ -245,7 +258,7 @@ struct PushSession {
         case .unchanged:
             throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
         case .manifest(let server):
-            return (try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules), server.rootDigest.hex)
+            return (try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules), server.rootDigest.hex, features)
         }
     }
 
@@ -264,14 +277,16 @@ struct PushSession {
             })
     }
 
-    private func saveCache(_ manifest: Manifest, serverRoot: String?, container: StatusAnswer.Container? = nil) throws {
+    private func saveCache(
+        _ manifest: Manifest, serverRoot: String?, container: StatusAnswer.Container? = nil, features: [String]
+    ) throws {
         do {
             try cache.save(
                 manifest,
                 state: .init(
                     url: client.endpoint.baseURL, serverRootDigest: serverRoot,
                     container: container ?? cache.load()?.state.container,
-                    pushedAt: Int64(Date().timeIntervalSince1970)))
+                    pushedAt: Int64(Date().timeIntervalSince1970), features: features))
         } catch {
             terminal.print("warning: could not save the push cache in \(cache.directory) (\(error)); the next push will read the app's manifest again")
         }
