@@ -107,7 +107,7 @@ import Testing
         #expect(difference.listed.count == 3)
         #expect(difference.entries.contains { $0.path == changed[index].path && $0.digest == FileDigest(high: 1, low: 2) })
         let directories = client.entries.count { $0.kind == .directory } + 1
-        #expect(summary.encoded().count <= 12 * directories + 16)
+        #expect(summary.encoded().count <= 10 * directories + 16)
         let answer = difference.encoded().count
         let whole = server.encoded().count
         #expect(answer * 20 < whole, "the answer is \(answer) bytes; the whole manifest \(whole)")

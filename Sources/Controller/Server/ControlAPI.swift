@@ -85,7 +85,7 @@ struct ControlAPI: Sendable {
 
     static let featuresField = HTTPField.Name(WireFeature.field)!
 
-    /// The largest tree summary read: 12 bytes a directory, so about 700,000 directories.
+    /// The largest tree summary read: 10 bytes a directory, so about 800,000 directories.
     static let summaryLimit = 8 << 20
 
     /// The fields of every answer about the app's tree: its root digest as the tag, and what the scan left out.

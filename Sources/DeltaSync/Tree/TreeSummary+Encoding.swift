@@ -1,7 +1,7 @@
 /// The binary form of a tree summary (docs/FORMAT.md, "Tree summary"), the body of `POST v2/difference`:
 ///
 ///     "FPTS" · version 1 · varint flags · varint rootCount · rootCount × string root
-///     · varint tagCount · tagCount × (u32le pathTag · u64le contentTag)
+///     · varint tagCount · tagCount × (u16le pathTag · u64le contentTag)
 extension TreeSummary {
     static let magic: [UInt8] = Array("FPTS".utf8)
     static let version: UInt8 = 1
@@ -9,7 +9,7 @@ extension TreeSummary {
     static let listsEverythingFlag: UInt64 = 1
 
     public func encoded() -> [UInt8] {
-        var writer = ByteWriter(capacity: 16 + 12 * tags.count + roots.reduce(0) { $0 + $1.utf8.count + 2 })
+        var writer = ByteWriter(capacity: 16 + 10 * tags.count + roots.reduce(0) { $0 + $1.utf8.count + 2 })
         writer.bytes(Self.magic)
         writer.byte(Self.version)
         writer.varint(listsEverything ? Self.listsEverythingFlag : 0)
@@ -17,7 +17,7 @@ extension TreeSummary {
         for root in roots { writer.lengthPrefixed(Array(root.utf8)) }
         writer.varint(tags.count)
         for tag in tags {
-            writer.littleEndian(UInt64(tag.path), count: 4)
+            writer.littleEndian(UInt64(tag.path), count: 2)
             writer.littleEndian(tag.content, count: 8)
         }
         return writer.bytes
@@ -38,12 +38,12 @@ extension TreeSummary {
             }
             roots.append(root)
         }
-        let tagCount = try reader.count("tag count", limit: (bytes.count - reader.offset) / 12)
+        let tagCount = try reader.count("tag count", limit: (bytes.count - reader.offset) / 10)
         var tags: [Tag] = []
         tags.reserveCapacity(tagCount)
         for _ in 0..<tagCount {
-            let path = try reader.littleEndian("path tag", count: 4)
-            tags.append(Tag(path: UInt32(path), content: try reader.littleEndian("content tag", count: 8)))
+            let path = try reader.littleEndian("path tag", count: 2)
+            tags.append(Tag(path: UInt16(path), content: try reader.littleEndian("content tag", count: 8)))
         }
         guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the last tag") }
         self.init(roots: roots, listsEverything: flags == Self.listsEverythingFlag, tags: tags)

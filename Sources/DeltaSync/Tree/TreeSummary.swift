@@ -1,5 +1,5 @@
 /// What a client tells a server about its tree so that the server can answer with only the part that differs
-/// (a ``TreeDifference``): one 12-byte tag per directory, whatever the directory holds.
+/// (a ``TreeDifference``): one 10-byte tag per directory, whatever the directory holds.
 ///
 /// A directory's digest (``Manifest/directoryDigests()``) covers everything under it, so a server directory whose
 /// path and digest the client has is the client's, down to the last file, and needs no description. The content
@@ -11,8 +11,9 @@
 public struct TreeSummary: Sendable, Equatable {
     /// One directory the client has.
     public struct Tag: Hashable, Sendable {
-        /// The low 32 bits of the XXH3-64 of the path's bytes.
-        public var path: UInt32
+        /// The low 16 bits of the XXH3-64 of the path's bytes. Few bits do: a chance equality only makes the
+        /// server describe a directory it could have folded.
+        public var path: UInt16
         /// The XXH3-64 of the path's bytes, a zero byte and the directory's digest.
         public var content: UInt64
 
@@ -25,15 +26,15 @@ public struct TreeSummary: Sendable, Equatable {
             content = bytes.withUnsafeBytes { BlockHash.hash($0) }
         }
 
-        init(path: UInt32, content: UInt64) {
+        init(path: UInt16, content: UInt64) {
             self.path = path
             self.content = content
         }
 
         /// The path tag of `path`.
-        static func pathTag(_ path: String) -> UInt32 {
+        static func pathTag(_ path: String) -> UInt16 {
             var path = path
-            return UInt32(truncatingIfNeeded: path.withUTF8 { BlockHash.hash(UnsafeRawBufferPointer($0)) })
+            return UInt16(truncatingIfNeeded: path.withUTF8 { BlockHash.hash(UnsafeRawBufferPointer($0)) })
         }
     }
 

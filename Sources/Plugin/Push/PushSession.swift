@@ -221,7 +221,7 @@ struct PushSession {
     }
 
     /// What the server has, as ``view(of:local:known:ignoreRules:)`` shows it to this push, learnt in proportion to
-    /// what differs: the client sends a ``TreeSummary`` of its tree (12 bytes a directory) and the server answers
+    /// what differs: the client sends a ``TreeSummary`` of its tree (10 bytes a directory) and the server answers
     /// with its tree where that differs (``TreeDifference``). Directories the server named without describing them
     /// (the client has nothing there) cost a second round only when the push must look inside them, to delete
     /// them. An answer that does not add up to the server's root digest, a tree that changed in between, and a
