@@ -73,20 +73,15 @@ public struct Manifest: Sendable, Equatable {
         merkleRoot(of: entries, substituting: substituted)
     }
 
-    /// Computes directory digests bottom-up: deeper entries first, so each directory's children are done
-    /// before it is. `visit` sees every directory's digest, the root's last.
+    /// Computes directory digests bottom-up: in reverse path order, every entry under a directory (whose paths
+    /// extend the directory's with a `/`, so sort after it) is done before the directory is. `visit` sees every
+    /// directory's digest, the root's last.
     private static func merkleRoot(
         of entries: [ManifestEntry], substituting substituted: [PathKey: FileDigest] = [:],
         visit: (PathKey, FileDigest) -> Void = { _, _ in }
     ) -> FileDigest {
         var records: [PathKey: [(name: Substring, record: [UInt8])]] = [:]
-        let deepestFirst = entries.indices.sorted { a, b in
-            let depthA = entries[a].path.utf8.count { $0 == 0x2F }
-            let depthB = entries[b].path.utf8.count { $0 == 0x2F }
-            return depthA > depthB
-        }
-        for position in deepestFirst {
-            let entry = entries[position]
+        for entry in entries.reversed() {
             let key = PathKey(entry.path)
             let children = records.removeValue(forKey: key) ?? []
             let content: FileDigest
@@ -110,11 +105,11 @@ public struct Manifest: Sendable, Equatable {
         return root
     }
 
+    /// The digest of a directory whose children's records come in reverse name order, as the reverse walk of
+    /// entries in path order meets them (siblings share their parent's path, so their paths sort by name).
     private static func directoryDigest(_ children: [(name: Substring, record: [UInt8])]) -> FileDigest {
         var writer = ByteWriter()
-        for child in children.sorted(by: { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }) {
-            writer.bytes(child.record)
-        }
+        for child in children.reversed() { writer.bytes(child.record) }
         return FileDigest(of: writer.bytes)
     }
 }

@@ -14,7 +14,7 @@ public struct PathKey: Hashable, Comparable, Sendable, CustomStringConvertible, 
     public init(stringLiteral path: String) { self.path = path }
 
     public static func == (lhs: PathKey, rhs: PathKey) -> Bool {
-        lhs.path.utf8.elementsEqual(rhs.path.utf8)
+        RelativePath.compareBytes(lhs.path, rhs.path) == 0
     }
 
     public static func < (lhs: PathKey, rhs: PathKey) -> Bool {

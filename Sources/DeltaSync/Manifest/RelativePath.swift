@@ -1,3 +1,5 @@
+import Glibc
+
 /// Rules for the relative paths manifests hold and pushes name: '/'-separated, relative to a root, and
 /// unable to leave it.
 ///
@@ -48,7 +50,21 @@ public enum RelativePath {
 
     /// Byte order of UTF-8, the order manifests keep (`String`'s `<` compares Unicode scalars instead).
     public static func precedes(_ lhs: String, _ rhs: String) -> Bool {
-        lhs.utf8.lexicographicallyPrecedes(rhs.utf8)
+        compareBytes(lhs, rhs) < 0
+    }
+
+    /// Compares the UTF-8 bytes of two paths with `memcmp`: sorting and looking up tens of thousands of paths
+    /// is most of what a large tree's manifest costs, and the generic comparison of `String.UTF8View` is several
+    /// times slower. Negative, zero or positive, as `memcmp`.
+    static func compareBytes(_ lhs: String, _ rhs: String) -> Int {
+        var (lhs, rhs) = (lhs, rhs)
+        return lhs.withUTF8 { left in
+            rhs.withUTF8 { right in
+                let shared = min(left.count, right.count)
+                let order = shared == 0 ? 0 : memcmp(left.baseAddress!, right.baseAddress!, shared)
+                return order != 0 ? Int(order) : left.count - right.count
+            }
+        }
     }
 
     /// A path for messages, with control characters escaped.
