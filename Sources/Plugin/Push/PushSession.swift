@@ -90,7 +90,8 @@ struct PushSession {
                 return outcome
             case .legacyOnly:
                 return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
-            case .manifest(let server):
+            case .manifest(let server, let skipped):
+                reportSkipped(skipped)
                 // The server changed although nothing here did: the app wrote files, someone else pushed, or the
                 // container restarted and went back to what `cf push` staged, which only the status tells.
                 serverRoot = server.rootDigest.hex
@@ -232,9 +233,12 @@ struct PushSession {
     ) async throws -> (view: Manifest, rootDigest: String, features: [String])? {
         requests += 1
         var features: [String] = []
+        var reported = false
         if let answer = try await client.difference(for: TreeSummary(of: local)) {
             let difference = answer.difference
             features = answer.features
+            reportSkipped(answer.skipped)
+            reported = true
             do {
                 var tree = try RemoteTree(local: local, difference: difference)
                 var view = try Self.view(of: tree.manifest, local: local, known: known, ignoreRules: ignoreRules)
@@ -257,9 +261,17 @@ struct PushSession {
             return nil
         case .unchanged:
             throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
-        case .manifest(let server):
+        case .manifest(let server, let skipped):
+            if !reported { reportSkipped(skipped) }
             return (try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules), server.rootDigest.hex, features)
         }
+    }
+
+    /// Says what the controller's tree leaves out because it cannot read it: a push neither changes nor deletes it.
+    private func reportSkipped(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        terminal.print(terminal.paint("The controller cannot read some of the app's files", .yellow) + "; a push leaves them as they are:")
+        for line in lines { terminal.print("  [SKIP] \(line)") }
     }
 
     /// The part of the server's tree a push is about: not what the local ignore rules hide (the server may
