@@ -182,33 +182,13 @@ public struct TreeScanner: Sendable {
     /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,
     /// so one large file does not hold up the rest.
     private func hashInParallel(_ paths: [String]) -> [Result<(FileDigest, Int), DeltaSyncError>] {
-        let results = UnsafeMutableBufferPointer<Result<(FileDigest, Int), DeltaSyncError>>.allocate(
-            capacity: paths.count)
-        defer { results.deallocate() }
-        let next = WorkCounter()
-        let threads = min(hashingThreads, max(1, paths.count))
-        nonisolated(unsafe) let output = results
-        DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            while true {
-                let index = next.take()
-                guard index < paths.count else { return }
-                let result = Result { () throws(DeltaSyncError) -> (FileDigest, Int) in
-                    let reader = try FileReader(path: paths[index])
-                    var hasher = FileDigest.Hasher()
-                    try hasher.update(from: reader)
-                    return (hasher.finalize(), reader.count)
-                }
-                (output.baseAddress! + index).initialize(to: result)
+        Parallel.map(paths.count, threads: hashingThreads) { index in
+            Result { () throws(DeltaSyncError) -> (FileDigest, Int) in
+                let reader = try FileReader(path: paths[index])
+                var hasher = FileDigest.Hasher()
+                try hasher.update(from: reader)
+                return (hasher.finalize(), reader.count)
             }
         }
-        let collected = Array(results)
-        _ = results.deinitialize()
-        return collected
     }
-}
-
-/// Hands out consecutive indices to threads.
-private final class WorkCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
