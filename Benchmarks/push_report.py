@@ -148,7 +148,8 @@ def targets(meta: dict, result: dict) -> list[dict]:
             return
         what = f"[{LINK_NAMES[link]}] {label} ({LABELS[method]})"
         limit = "" if byte_factor == 1 else f"{byte_factor:g}x "
-        why = (f"fastpush: {count(m['requests'])} requests, {count(m['up_bytes'])} B up, {count(m['down_bytes'])} B "
+        requests = f"{count(m['requests'])} request" + ("" if m["requests"] == 1 else "s")
+        why = (f"fastpush: {requests}, {count(m['up_bytes'])} B up, {count(m['down_bytes'])} B "
                f"down, client CPU {m['client_cpu_s']:.2f} s, server CPU {m['server_cpu_s']:.2f} s")
         add(m["total_bytes"] <= byte_factor * bound["total_bytes"],
             f"{what}: bytes <= {limit}{LABELS[reference]}'s: {m['total_bytes'] / bound['total_bytes']:.2f}x "
