@@ -792,7 +792,7 @@ def main() -> None:
     slow = SlowLink(args.netns)
     bench = Bench(args, work, raw_path)
     meta = {"machine": machine_description(args), "runs": args.runs, "links": {}, "scenarios": [], "skipped": [],
-            "parameters": {key: value for key, value in vars(args).items() if key not in ("fastpush", "controller", "out", "netns")}}
+            "parameters": {key: value for key, value in vars(args).items() if key not in ("fastpush", "controller", "out", "netns", "sources")}}
     started = time.monotonic()
     try:
         scenarios, meta["skipped"] = make_data(os.path.join(work, "data"), args, wanted)
