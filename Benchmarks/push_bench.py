@@ -526,9 +526,14 @@ class Bench:
     def fastpush(self, url: str, directory: str, cache: str, *flags: str, measure: bool = False):
         command = [self.args.fastpush, "push", url, directory, "--token", TOKEN, *flags]
         environment = dict(os.environ, FASTPUSH_CACHE_DIR=cache, NO_COLOR="1")
-        if measure:
-            return timed(command, self.work, environment)
-        return run(command, env=environment)
+        try:
+            if measure:
+                return timed(command, self.work, environment)
+            return run(command, env=environment)
+        except BenchError as error:
+            # The client's message says what it saw; the controller's side of the story is in its log.
+            state = "running" if self.controller.process.poll() is None else f"exited ({self.controller.process.returncode})"
+            raise BenchError(f"{error}\nthe controller ({state}) logged last:\n{self.controller.log_tail()}") from None
 
     def run_link(self, link: Link, scenarios: list[Scenario]) -> None:
         server = fresh_directory(os.path.join(self.work, f"server-{link.key}"))
