@@ -17,6 +17,10 @@ public struct TreeScanner: Sendable {
     public var cache: StatCache<FileDigest>
     /// How many threads hash files (default: the number of online cores).
     public var hashingThreads: Int
+    /// Files of at least this many bytes that a scan reads get their ``Signature`` too, computed from the bytes
+    /// hashing reads anyway (``ScanResult/signatures``), so that keeping it costs no second read; `nil`, the
+    /// default, computes none.
+    package var signedFileSize: Int?
 
     /// A scanner of `root` with the given rules (default: the root's `.cfignore` and the cf CLI defaults).
     public init(root: String, ignoreRules: IgnoreRules? = nil, cache: StatCache<FileDigest> = StatCache()) throws(DeltaSyncError) {
@@ -50,6 +54,8 @@ public struct TreeScanner: Sendable {
         public var hashedBytes: Int
         /// Files whose digest came from the cache.
         public var cachedFiles: Int
+        /// The signatures of the files read that are at least ``TreeScanner/signedFileSize`` bytes, by digest.
+        package var signatures: [FileDigest: Signature] = [:]
     }
 
     /// Scans the tree now.
@@ -144,12 +150,14 @@ public struct TreeScanner: Sendable {
         let hashed = hashInParallel(pending.map { root + "/" + entries[$0].path })
         var hashedBytes = 0
         var unhashed = 0
+        var signatures: [FileDigest: Signature] = [:]
         for (slot, position) in pending.enumerated() {
             switch hashed[slot] {
-            case .success(let (digest, size)):
+            case .success(let (digest, size, signature)):
                 entries[position].digest = digest
                 entries[position].size = size
                 hashedBytes += size
+                if let signature { signatures[digest] = signature }
             case .failure(let error):
                 unreadable.insert(position)
                 unhashed += 1
@@ -170,7 +178,7 @@ public struct TreeScanner: Sendable {
         cache.keepOnly(keptPaths)
         return ScanResult(
             manifest: try Manifest(entries: kept), skipped: skipped, hashedFiles: pending.count - unhashed,
-            hashedBytes: hashedBytes, cachedFiles: cachedFiles)
+            hashedBytes: hashedBytes, cachedFiles: cachedFiles, signatures: signatures)
     }
 
     /// Why an entry the scan could not inspect or list is left out, and what to do about it.
@@ -179,24 +187,42 @@ public struct TreeScanner: Sendable {
         return "it cannot be read (\(reason)); make it readable (chmod u+rx) to include it"
     }
 
+    /// What hashing one file yields: its digest, the bytes read, and its signature when it is large enough.
+    private typealias Hashed = (digest: FileDigest, size: Int, signature: Signature?)
+
     /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,
-    /// so one large file does not hold up the rest.
-    private func hashInParallel(_ paths: [String]) -> [Result<(FileDigest, Int), DeltaSyncError>] {
-        let results = UnsafeMutableBufferPointer<Result<(FileDigest, Int), DeltaSyncError>>.allocate(
-            capacity: paths.count)
+    /// so one large file does not hold up the rest. Each thread reads through one buffer of its own.
+    private func hashInParallel(_ paths: [String]) -> [Result<Hashed, DeltaSyncError>] {
+        let results = UnsafeMutableBufferPointer<Result<Hashed, DeltaSyncError>>.allocate(capacity: paths.count)
         defer { results.deallocate() }
         let next = WorkCounter()
         let threads = min(hashingThreads, max(1, paths.count))
+        let signedFileSize = self.signedFileSize
         nonisolated(unsafe) let output = results
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+            defer { buffer.deallocate() }
             while true {
                 let index = next.take()
                 guard index < paths.count else { return }
-                let result = Result { () throws(DeltaSyncError) -> (FileDigest, Int) in
+                let result = Result { () throws(DeltaSyncError) -> Hashed in
                     let reader = try FileReader(path: paths[index])
                     var hasher = FileDigest.Hasher()
-                    try hasher.update(from: reader)
-                    return (hasher.finalize(), reader.count)
+                    var builder = signedFileSize.flatMap { minimum in
+                        reader.count >= minimum
+                            ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
+                    }
+                    var size = 0
+                    while true {
+                        let count = try reader.read(into: buffer)
+                        if count == 0 { break }
+                        let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
+                        hasher.update(data)
+                        builder?.update(data)
+                        size += count
+                    }
+                    let digest = hasher.finalize()
+                    return (digest, size, builder?.finalize(fileDigest: digest))
                 }
                 (output.baseAddress! + index).initialize(to: result)
             }

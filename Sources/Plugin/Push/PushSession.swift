@@ -51,6 +51,7 @@ struct PushSession {
         // `--resync` trusts nothing local either: every file is read again.
         let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
         var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
+        scanner.signedFileSize = options.dryRun || options.legacyProtocol ? nil : Self.smallestFileWorthASignature
         let scan = try scanner.scan()
         // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
         if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
@@ -134,7 +135,7 @@ struct PushSession {
                     // Knowing nothing of the server before (the first push after `cf push`), keep the signatures a
                     // push that sent files would have left, once the result is printed: otherwise the first edit
                     // of each large file costs a signature request.
-                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local) }
+                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local, signed: scan.signatures) }
                 }
                 outcome.rootDigest = serverRoot
                 return outcome
@@ -195,7 +196,7 @@ struct PushSession {
                     continue
                 }
                 try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
-                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local)
+                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local, signed: scan.signatures)
                 return outcome
             case .conflict(let conflict):
                 conflicts += 1
@@ -249,14 +250,30 @@ struct PushSession {
     }
 
     /// Keeps the signatures of `paths` as the server now has them (the files just sent; after a push without a
-    /// cache, every file), so that their next change travels as a delta in one request.
-    private func storeSignatures(of paths: [String], in local: Manifest) {
+    /// cache, every file), so that their next change travels as a delta in one request: of each file of 8 KiB or
+    /// more whose content the store lacks, the signature the scan computed while hashing it (`signed`), else one
+    /// computed now; all in one append to the store.
+    private func storeSignatures(of paths: [String], in local: Manifest, signed: [FileDigest: Signature]) {
+        let started = ContinuousClock.now
+        var adding: [FileDigest: Signature] = [:]
+        var inUse = Set<FileDigest>()
         for path in paths {
             guard let entry = local[path], entry.kind == .file, entry.size >= Self.smallestFileWorthASignature,
-                let digest = entry.digest, !cache.hasSignature(for: digest),
-                let signature = try? Signature(file: options.directory + "/" + path)
+                let digest = entry.digest
             else { continue }
-            try? cache.store(signature)
+            inUse.insert(digest)
+            // A file that changed since the scan has content the server does not: its signature is of no use.
+            guard adding[digest] == nil, !cache.hasSignature(for: digest),
+                let signature = signed[digest] ?? (try? Signature(file: options.directory + "/" + path)),
+                signature.fileDigest == digest
+            else { continue }
+            adding[digest] = signature
+        }
+        do {
+            try cache.store(Array(adding.values), inUse: inUse)
+            if options.verbose { terminal.print("kept \(adding.count) signatures in \(Self.seconds(since: started))") }
+        } catch {
+            if options.verbose { terminal.print("warning: could not keep signatures in \(cache.root) (\(error)); the next push may ask the server for them") }
         }
     }
 
