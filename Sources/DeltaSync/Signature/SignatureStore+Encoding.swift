@@ -89,7 +89,7 @@ extension SignatureStore {
             }
             var lastUsed: UInt64 = 0
             for index in 0..<8 { lastUsed |= UInt64(bytes[digestStart + 16 + index]) << (8 * UInt64(index)) }
-            insert(Entry(lastUsed: lastUsed, encodedSignature: Array(bytes[(start + 4 + Self.fixedBody)..<checksumStart])), for: digest)
+            insert(Entry(lastUsed: lastUsed, encodedSignature: bytes[(start + 4 + Self.fixedBody)..<checksumStart]), for: digest)
             start = checksumStart + 16
         }
         return nil

@@ -10,11 +10,16 @@ package struct SignatureStore: Sendable {
     package struct Entry: Sendable {
         /// When the entry was stored or last found in use, in seconds since 1970-01-01 UTC.
         package var lastUsed: UInt64
-        /// The signature's encoding (docs/FORMAT.md, "Signature").
-        package let encodedSignature: [UInt8]
+        /// The signature's encoding (docs/FORMAT.md, "Signature"): for a decoded store, a part of the file's bytes,
+        /// which every entry shares rather than holding a copy.
+        package let encodedSignature: ArraySlice<UInt8>
 
         /// An entry for an encoded signature, stamped as used at `lastUsed`.
         package init(lastUsed: UInt64, encodedSignature: [UInt8]) {
+            self.init(lastUsed: lastUsed, encodedSignature: encodedSignature[...])
+        }
+
+        init(lastUsed: UInt64, encodedSignature: ArraySlice<UInt8>) {
             self.lastUsed = lastUsed
             self.encodedSignature = encodedSignature
         }
@@ -39,7 +44,7 @@ package struct SignatureStore: Sendable {
     /// it does not decode to a signature of that content.
     package func signature(for digest: FileDigest) -> Signature? {
         guard let entry = entries[digest],
-            let signature = try? Signature(decoding: entry.encodedSignature), signature.fileDigest == digest
+            let signature = try? Signature(decoding: Array(entry.encodedSignature)), signature.fileDigest == digest
         else { return nil }
         return signature
     }

@@ -51,6 +51,9 @@ struct PushCache: Sendable {
         return (manifest, state)
     }
 
+    /// Whether an earlier push left a manifest here (it may still fail to load).
+    var hasManifest: Bool { access(directory + "/manifest", F_OK) == 0 }
+
     /// Records what the server has after a push.
     func save(_ manifest: Manifest, state: State) throws {
         try FileTree.makeDirectories(directory)
