@@ -63,6 +63,8 @@ extension SignatureStore {
     /// the header, or where the file ended when it was last read), up to the first torn or damaged one; returns
     /// what was wrong with the rest, or `nil`.
     package mutating func decodeRecords(_ bytes: ArraySlice<UInt8>, at fileOffset: Int) -> DeltaSyncError? {
+        // Room for the records of the usual sizes at once, rather than growing the table a dozen times.
+        reserveCapacity(count + bytes.count / 512)
         var start = bytes.startIndex
         while start < bytes.endIndex {
             let offset = fileOffset + start - bytes.startIndex

@@ -62,6 +62,9 @@ package struct SignatureStore: Sendable {
         entries[digest] = entry
     }
 
+    /// Makes room for `count` entries in all.
+    mutating func reserveCapacity(_ count: Int) { entries.reserveCapacity(count) }
+
     /// The size of the store file that holds exactly these entries.
     package var encodedSize: Int {
         entries.values.reduce(Self.header.count) { $0 + $1.recordSize }
