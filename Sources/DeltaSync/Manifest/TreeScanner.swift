@@ -206,20 +206,15 @@ public struct TreeScanner: Sendable {
                 let index = next.take()
                 guard index < paths.count else { return }
                 let result = Result { () throws(DeltaSyncError) -> Hashed in
-                    let reader = try FileReader(path: paths[index])
+                    var reader = try FileReader(path: paths[index])
                     var hasher = FileDigest.Hasher()
                     var builder = signedFileSize.flatMap { minimum in
                         reader.count >= minimum
                             ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
                     }
-                    var size = 0
-                    while true {
-                        let count = try reader.read(into: buffer)
-                        if count == 0 { break }
-                        let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-                        hasher.update(data)
-                        builder?.update(data)
-                        size += count
+                    let size = try reader.readAll(through: buffer) { piece in
+                        hasher.update(piece)
+                        builder?.update(piece)
                     }
                     let digest = hasher.finalize()
                     return (digest, size, builder?.finalize(fileDigest: digest))

@@ -62,12 +62,9 @@ public struct Signature: Sendable {
         defer { buffer.deallocate() }
         var digest = FileDigest.Hasher()
         var builder = SignatureBuilder(parameters: parameters)
-        while true {
-            let count = try source.read(into: buffer)
-            if count == 0 { break }
-            let data = UnsafeRawBufferPointer(rebasing: buffer[..<count])
-            digest.update(data)
-            builder.update(data)
+        try source.readAll(through: buffer) { piece in
+            digest.update(piece)
+            builder.update(piece)
         }
         self = builder.finalize(fileDigest: digest.finalize())
     }
