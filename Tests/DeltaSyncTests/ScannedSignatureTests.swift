@@ -1,3 +1,4 @@
+import Synchronization
 import Testing
 
 @testable import DeltaSync
@@ -40,7 +41,7 @@ import Testing
         try FileTree.write(large, to: tree.file("copy.swift"))
 
         var scanner = try TreeScanner(root: tree.path, ignoreRules: IgnoreRules(includeDefaults: false))
-        scanner.signedFileSize = 8_192
+        scanner.signing = .init(minimumSize: 8_192)
         let scan = try scanner.scan()
         #expect(scan.hashedFiles == 4)
         #expect(Set(scan.signatures.keys) == [FileDigest(of: large), FileDigest(of: exact)], "one per content")
@@ -49,6 +50,20 @@ import Testing
             #expect(scan.signatures[digest]?.encoded() == (try Signature(file: tree.file(path)).encoded()), "\(path)")
         }
 
+        // Content whose signature is kept already is not signed again; a file too large to hold whole is signed as
+        // it is read, before its digest is known, so the question is not asked of it.
+        let huge = SeededGenerator.bytes(seed: 3, count: 3 << 19)
+        try FileTree.write(huge, to: tree.file("huge.bin"))
+        let asked = Mutex<[FileDigest]>([])
+        scanner.signing = .init(minimumSize: 8_192) { digest in
+            asked.withLock { $0.append(digest) }
+            return digest != FileDigest(of: large)
+        }
+        let selective = try scanner.scan()
+        #expect(Set(selective.signatures.keys) == [FileDigest(of: exact), FileDigest(of: huge)])
+        #expect(selective.signatures[FileDigest(of: huge)]?.encoded() == (try Signature(file: tree.file("huge.bin")).encoded()))
+        #expect(Set(asked.withLock { $0 }) == [FileDigest(of: large), FileDigest(of: exact)])
+
         var unsigned = try TreeScanner(root: tree.path, ignoreRules: IgnoreRules(includeDefaults: false))
         #expect(try unsigned.scan().signatures.isEmpty, "none unless asked")
 
@@ -56,7 +71,7 @@ import Testing
         var cached = try TreeScanner(root: tree.path, ignoreRules: IgnoreRules(includeDefaults: false))
         cached.cache.racyInterval = 0
         _ = try cached.scan()
-        cached.signedFileSize = 8_192
+        cached.signing = .init(minimumSize: 8_192)
         let again = try cached.scan()
         #expect(again.hashedFiles == 0)
         #expect(again.signatures.isEmpty)

@@ -17,10 +17,23 @@ public struct TreeScanner: Sendable {
     public var cache: StatCache<FileDigest>
     /// How many threads hash files (default: the number of online cores).
     public var hashingThreads: Int
-    /// Files of at least this many bytes that a scan reads get their ``Signature`` too, computed from the bytes
-    /// hashing reads anyway (``ScanResult/signatures``), so that keeping it costs no second read; `nil`, the
-    /// default, computes none.
-    package var signedFileSize: Int?
+    /// Which files a scan signs as it reads them; `nil`, the default, signs none.
+    package var signing: Signing?
+
+    /// Which of the files it reads a scan also signs, from the bytes hashing reads anyway
+    /// (``ScanResult/signatures``), so that keeping their signatures costs no second read.
+    package struct Signing: Sendable {
+        /// Files smaller than this are not signed.
+        package var minimumSize: Int
+        /// Whether content with this digest still needs a signature; `false` for one kept already. Asked of files
+        /// that fit in one read, which are hashed before they are signed (larger ones are signed as they are read).
+        package var isNeeded: @Sendable (FileDigest) -> Bool
+
+        package init(minimumSize: Int, isNeeded: @escaping @Sendable (FileDigest) -> Bool = { _ in true }) {
+            self.minimumSize = minimumSize
+            self.isNeeded = isNeeded
+        }
+    }
 
     /// A scanner of `root` with the given rules (default: the root's `.cfignore` and the cf CLI defaults).
     public init(root: String, ignoreRules: IgnoreRules? = nil, cache: StatCache<FileDigest> = StatCache()) throws(DeltaSyncError) {
@@ -54,7 +67,7 @@ public struct TreeScanner: Sendable {
         public var hashedBytes: Int
         /// Files whose digest came from the cache.
         public var cachedFiles: Int
-        /// The signatures of the files read that are at least ``TreeScanner/signedFileSize`` bytes, by digest.
+        /// The signatures of the files read that ``TreeScanner/signing`` asked for, by digest.
         package var signatures: [FileDigest: Signature] = [:]
     }
 
@@ -187,7 +200,7 @@ public struct TreeScanner: Sendable {
         return "it cannot be read (\(reason)); make it readable (chmod u+rx) to include it"
     }
 
-    /// What hashing one file yields: its digest, the bytes read, and its signature when it is large enough.
+    /// What hashing one file yields: its digest, the bytes read, and its signature when one was asked for.
     private typealias Hashed = (digest: FileDigest, size: Int, signature: Signature?)
 
     /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,
@@ -197,27 +210,16 @@ public struct TreeScanner: Sendable {
         defer { results.deallocate() }
         let next = WorkCounter()
         let threads = min(hashingThreads, max(1, paths.count))
-        let signedFileSize = self.signedFileSize
+        let signing = self.signing
         nonisolated(unsafe) let output = results
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 64)
             defer { buffer.deallocate() }
             while true {
                 let index = next.take()
                 guard index < paths.count else { return }
                 let result = Result { () throws(DeltaSyncError) -> Hashed in
-                    var reader = try FileReader(path: paths[index])
-                    var hasher = FileDigest.Hasher()
-                    var builder = signedFileSize.flatMap { minimum in
-                        reader.count >= minimum
-                            ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
-                    }
-                    let size = try reader.readAll(through: buffer) { piece in
-                        hasher.update(piece)
-                        builder?.update(piece)
-                    }
-                    let digest = hasher.finalize()
-                    return (digest, size, builder?.finalize(fileDigest: digest))
+                    try Self.hash(paths[index], through: buffer, signing: signing)
                 }
                 (output.baseAddress! + index).initialize(to: result)
             }
@@ -225,6 +227,36 @@ public struct TreeScanner: Sendable {
         let collected = Array(results)
         _ = results.deinitialize()
         return collected
+    }
+
+    /// Bytes a hashing thread reads at once.
+    private static let readSize = 1 << 20
+
+    /// Hashes the file at `path`, reading it through `buffer`, and signs it as `signing` asks: a file that fits in
+    /// the buffer once its digest says its signature is needed, from the bytes still in the buffer; a larger one as
+    /// it is read, since its bytes are gone by the time its digest is known.
+    private static func hash(
+        _ path: String, through buffer: UnsafeMutableRawBufferPointer, signing: Signing?
+    ) throws(DeltaSyncError) -> Hashed {
+        var reader = try FileReader(path: path)
+        let signs = signing.map { reader.count >= $0.minimumSize } ?? false
+        let fits = reader.count <= buffer.count
+        var builder = signs && !fits ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
+        var hasher = FileDigest.Hasher()
+        var reads = 0
+        let size = try reader.readAll(through: buffer) { piece in
+            hasher.update(piece)
+            builder?.update(piece)
+            reads += 1
+        }
+        let digest = hasher.finalize()
+        // Read in one piece, the whole content is still in the buffer; a file that grew while it was read is left
+        // unsigned (whoever needs its signature reads it again).
+        if signs, fits, reads <= 1, signing!.isNeeded(digest) {
+            builder = SignatureBuilder(parameters: .forFile(size: size), expectedSize: size)
+            builder!.update(UnsafeRawBufferPointer(rebasing: buffer[..<size]))
+        }
+        return (digest, size, builder?.finalize(fileDigest: digest))
     }
 }
 

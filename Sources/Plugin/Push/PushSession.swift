@@ -51,7 +51,7 @@ struct PushSession {
         // `--resync` trusts nothing local either: every file is read again.
         let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
         var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
-        scanner.signedFileSize = signsWhileScanning ? Self.smallestFileWorthASignature : nil
+        scanner.signing = scanSigning
         let scan = try scanner.scan()
         // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
         if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
@@ -277,12 +277,14 @@ struct PushSession {
         }
     }
 
-    /// Whether the scan signs the large files it reads, from the bytes it hashes: when the push will keep the
-    /// signature of every file (no manifest cached for this controller, or `--resync`), so that none is read twice.
-    /// A push from the cache keeps only those of the files it sends, few, read again afterwards: signing every file
-    /// its scan reads (all of them when the stat cache cannot vouch for any) would be wasted.
-    private var signsWhileScanning: Bool {
-        !options.dryRun && !options.legacyProtocol && (options.resync || !cache.hasManifest)
+    /// What the scan signs as it reads, from the bytes it hashes: when the push will keep the signature of every
+    /// file (no manifest cached for this controller, or `--resync`), the files of 8 KiB or more whose content the
+    /// store lacks, so that none is read twice. A push from the cache keeps only those of the files it sends, few,
+    /// read again afterwards: signing every file its scan reads (all of them when the stat cache cannot vouch for
+    /// any) would be wasted.
+    private var scanSigning: TreeScanner.Signing? {
+        guard !options.dryRun, !options.legacyProtocol, options.resync || !cache.hasManifest else { return nil }
+        return TreeScanner.Signing(minimumSize: Self.smallestFileWorthASignature) { [cache] in !cache.hasSignature(for: $0) }
     }
 
     /// Below this size a changed file travels whole (deflated) rather than costing a signature round trip.
