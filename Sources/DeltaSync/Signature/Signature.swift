@@ -55,41 +55,17 @@ public struct Signature: Sendable {
         }
     }
 
-    /// The signature of everything `source` holds, read once in pieces of about 1 MiB.
+    /// The signature of everything `source` holds, read once in pieces of 1 MiB.
     public init(reading source: some ByteSource, parameters: SignatureParameters) throws(DeltaSyncError) {
         var source = source
-        let blockSize = parameters.blockSize
-        let mask = BlockHash.mask(byteCount: parameters.strongHashLength)
-        let chunk = max(blockSize, (1 << 20) / blockSize * blockSize)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         var digest = FileDigest.Hasher()
-        var weakSums: [UInt32] = []
-        var strongHashes: [UInt64] = []
-        var size = 0
-        while true {
-            // Fill the whole chunk so every block but the file's last is complete.
-            var filled = 0
-            while filled < chunk {
-                let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                if count == 0 { break }
-                filled += count
-            }
-            if filled == 0 { break }
-            let data = UnsafeRawBufferPointer(rebasing: buffer[..<filled])
-            digest.update(data)
-            var offset = 0
-            while offset < filled {
-                let block = UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + blockSize, filled)])
-                weakSums.append(RollingChecksum.weak(block))
-                strongHashes.append(BlockHash.hash(block) & mask)
-                offset += blockSize
-            }
-            size += filled
-            if filled < chunk { break }
+        var builder = SignatureBuilder(parameters: parameters)
+        try source.readAll(through: buffer) { piece in
+            digest.update(piece)
+            builder.update(piece)
         }
-        self.init(
-            parameters: parameters, fileSize: size, fileDigest: digest.finalize(), weakSums: weakSums,
-            strongHashes: strongHashes)
+        self = builder.finalize(fileDigest: digest.finalize())
     }
 }

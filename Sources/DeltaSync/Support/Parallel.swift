@@ -27,7 +27,7 @@ enum Parallel {
 }
 
 /// Hands out consecutive indices to threads.
-private final class WorkCounter: Sendable {
+final class WorkCounter: Sendable {
     private let value = Atomic<Int>(0)
     func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
 }
