@@ -125,7 +125,11 @@ import Testing
         let command =
             #"n=$(cat runs 2>/dev/null || echo 0); n=$((n + 1)); echo $n > runs; "#
             + #"if [ $n -ge 2 ]; then while [ ! -e gate ]; do sleep 0.02; done; fi; "# + Self.httpServer
-        try await withSupervisor(fixture.configuration(command)) { supervisor in
+        // The restart's own wait for readiness runs while the test holds the gate shut: on a loaded machine that
+        // took more than the fixture's 10 s once.
+        var configuration = fixture.configuration(command)
+        configuration.readinessTimeout = .seconds(60)
+        try await withSupervisor(configuration) { supervisor in
             try await supervisor.start()
             #expect(await supervisor.waitUntilReady(timeout: .seconds(10)))
 
