@@ -25,7 +25,9 @@ import Testing
     @Test func aFileWhereADirectoryShouldBeIsStillAnError() throws {
         let directory = try TemporaryDirectory()
         try FileTree.write([1], to: directory.file("taken"))
-        let error = #expect(throws: DeltaSyncError.self) { try FileTree.makeDirectories(directory.file("taken/inside")) }
+        let error = #expect(throws: DeltaSyncError.self) {
+            try FileTree.makeDirectories(directory.file("taken/inside"))
+        }
         #expect(error?.message.contains("taken") == true)
     }
 }

@@ -33,7 +33,9 @@ package enum FileTree {
             while mkdir(current, mode_t(mode)) != 0 {
                 let code = errno
                 if code == EINTR { continue }
-                if code == EEXIST, let made = try SystemCall.lstatIfPresent(current), made.st_mode & S_IFMT == S_IFDIR { break }
+                if code == EEXIST, let made = try SystemCall.lstatIfPresent(current), made.st_mode & S_IFMT == S_IFDIR {
+                    break
+                }
                 throw SystemCall.failure("create the directory", current, code)
             }
         }
