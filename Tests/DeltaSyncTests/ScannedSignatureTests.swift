@@ -61,7 +61,9 @@ import Testing
         }
         let selective = try scanner.scan()
         #expect(Set(selective.signatures.keys) == [FileDigest(of: exact), FileDigest(of: huge)])
-        #expect(selective.signatures[FileDigest(of: huge)]?.encoded() == (try Signature(file: tree.file("huge.bin")).encoded()))
+        #expect(
+            selective.signatures[FileDigest(of: huge)]?.encoded()
+                == (try Signature(file: tree.file("huge.bin")).encoded()))
         #expect(Set(asked.withLock { $0 }) == [FileDigest(of: large), FileDigest(of: exact)])
 
         var unsigned = try TreeScanner(root: tree.path, ignoreRules: IgnoreRules(includeDefaults: false))

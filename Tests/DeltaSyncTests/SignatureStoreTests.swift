@@ -9,12 +9,16 @@ import Testing
     let signatures = [
         Signature(bytes: SeededGenerator.text(seed: 1, lines: 200)),
         Signature(bytes: SeededGenerator.bytes(seed: 2, count: 20_000)),
-        Signature(bytes: SeededGenerator.bytes(seed: 3, count: 9_000), parameters: try! SignatureParameters(blockSize: 64, strongHashLength: 8)),
+        Signature(
+            bytes: SeededGenerator.bytes(seed: 3, count: 9_000),
+            parameters: try! SignatureParameters(blockSize: 64, strongHashLength: 8)),
     ]
 
     func store() -> SignatureStore {
         var store = SignatureStore()
-        for (index, signature) in signatures.enumerated() { store.insert(signature, lastUsed: UInt64(10 * (index + 1))) }
+        for (index, signature) in signatures.enumerated() {
+            store.insert(signature, lastUsed: UInt64(10 * (index + 1)))
+        }
         return store
     }
 
@@ -23,7 +27,9 @@ import Testing
         var ends: [Int] = []
         var start = SignatureStore.header.count
         while start < bytes.count {
-            let length = Int(bytes[start]) | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2]) << 16 | Int(bytes[start + 3]) << 24
+            let length =
+                Int(bytes[start]) | Int(bytes[start + 1]) << 8 | Int(bytes[start + 2]) << 16 | Int(bytes[start + 3])
+                << 24
             start += 4 + length + 16
             ends.append(start)
         }
@@ -84,7 +90,8 @@ import Testing
             let (decoded, damage) = SignatureStore.decoding(Array(bytes[..<length]))
             let whole = ends.filter { $0 <= length }.count
             #expect(decoded.count == whole, "cut at \(length)")
-            #expect((damage == nil) == (length == SignatureStore.header.count || ends.contains(length)), "cut at \(length)")
+            #expect(
+                (damage == nil) == (length == SignatureStore.header.count || ends.contains(length)), "cut at \(length)")
             expectOnlyOriginals(decoded, "cut at \(length)")
         }
     }
@@ -113,7 +120,8 @@ import Testing
         let filedUnder = signatures[1].fileDigest
         var bytes = SignatureStore.header
         bytes += SignatureStore.record(.init(lastUsed: 1, encodedSignature: other.encoded()), digest: filedUnder)
-        bytes += SignatureStore.record(.init(lastUsed: 1, encodedSignature: Array("not a signature".utf8)), digest: signatures[2].fileDigest)
+        bytes += SignatureStore.record(
+            .init(lastUsed: 1, encodedSignature: Array("not a signature".utf8)), digest: signatures[2].fileDigest)
         let (decoded, damage) = SignatureStore.decoding(bytes)
         #expect(damage == nil)
         #expect(decoded.contains(filedUnder))
@@ -138,7 +146,9 @@ import Testing
         let many = (0..<10).map { _ in Signature(bytes: generator.bytes(4_096)) }
         for (index, signature) in many.enumerated() { store.insert(signature, lastUsed: UInt64(index)) }
         let recordSize = store.entries[many[0].fileDigest]!.recordSize
-        #expect(many.allSatisfy { store.entries[$0.fileDigest]!.recordSize == recordSize }, "same-sized files, same-sized records")
+        #expect(
+            many.allSatisfy { store.entries[$0.fileDigest]!.recordSize == recordSize },
+            "same-sized files, same-sized records")
 
         var evicted = store
         evicted.evict(toFit: SignatureStore.header.count + 4 * recordSize, inUse: [], now: 100)

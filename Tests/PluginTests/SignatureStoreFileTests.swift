@@ -57,7 +57,8 @@ import Testing
         let before = try fileSize()
         let more = Self.signatures(1)
         try store.add(first + more, now: 2)
-        let expected = SignatureStore.record(.init(lastUsed: 2, encodedSignature: more[0].encoded()), digest: more[0].fileDigest)
+        let expected = SignatureStore.record(
+            .init(lastUsed: 2, encodedSignature: more[0].encoded()), digest: more[0].fileDigest)
         #expect(try fileSize() == before + expected.count)
         #expect(Array(try FileTree.read(path)[before...]) == expected)
         try store.add(first + more, now: 3)
@@ -78,7 +79,8 @@ import Testing
         let (decoded, damage) = try decodedFile()
         #expect(damage == nil)
         #expect(decoded.count == 3)
-        #expect(decoded.entries[shared[0].fileDigest]?.lastUsed == 2, "the other writer saw it and did not write it again")
+        #expect(
+            decoded.entries[shared[0].fileDigest]?.lastUsed == 2, "the other writer saw it and did not write it again")
         #expect(try fileSize() == decoded.encodedSize, "no record twice")
     }
 
@@ -112,7 +114,9 @@ import Testing
         #expect(left == nil, "rebuilt: \(String(describing: left))")
         let expected = kind == "torn" ? [stored[0], stored[1], added[0]] : [stored[0], added[0]]
         #expect(Set(decoded.entries.keys) == Set(expected.map(\.fileDigest)))
-        for signature in expected { #expect(decoded.signature(for: signature.fileDigest)?.encoded() == signature.encoded()) }
+        for signature in expected {
+            #expect(decoded.signature(for: signature.fileDigest)?.encoded() == signature.encoded())
+        }
     }
 
     @Test func aFileOfAnotherFormatIsReplaced() throws {
@@ -132,11 +136,14 @@ import Testing
     @Test func theFileStaysUnderItsCapAndKeepsTheMostRecentlyUsed() throws {
         defer { cleanUp() }
         let stored = Self.signatures(40, size: 8 << 10)
-        let recordSize = SignatureStore.record(.init(lastUsed: 0, encodedSignature: stored[0].encoded()), digest: stored[0].fileDigest).count
+        let recordSize = SignatureStore.record(
+            .init(lastUsed: 0, encodedSignature: stored[0].encoded()), digest: stored[0].fileDigest
+        ).count
         let capacity = SignatureStore.header.count + 10 * recordSize
         let inUse = stored[0].fileDigest
         for (index, signature) in stored.enumerated() {
-            try SignatureStoreFile(path: path, capacity: capacity).add([signature], inUse: [inUse], now: UInt64(100 + index))
+            try SignatureStoreFile(path: path, capacity: capacity).add(
+                [signature], inUse: [inUse], now: UInt64(100 + index))
             #expect(try fileSize() <= capacity, "after \(index + 1)")
         }
         let (decoded, damage) = try decodedFile()
@@ -146,7 +153,9 @@ import Testing
         #expect(decoded.contains(inUse), "content a server holds now, although stored first")
         let kept = decoded.entries.keys.compactMap { digest in stored.firstIndex { $0.fileDigest == digest } }.sorted()
         let newest = Array(kept.dropFirst())
-        #expect(kept.first == 0 && newest.count >= 6 && newest == Array((40 - newest.count)...39), "the newest, without gaps: \(kept)")
+        #expect(
+            kept.first == 0 && newest.count >= 6 && newest == Array((40 - newest.count)...39),
+            "the newest, without gaps: \(kept)")
     }
 
     /// Four writers, each with its own descriptor (as four processes), add signatures at once, one append each, while
@@ -160,7 +169,9 @@ import Testing
             for (index, signature) in batches[writer].enumerated() {
                 let store = SignatureStoreFile(path: path, capacity: 64 << 20)
                 _ = store.contains(batches[(writer + 1) % 4][index].fileDigest)
-                do { try store.add([signature], now: UInt64(index)) } catch { failures.withLock { $0.append("\(error)") } }
+                do { try store.add([signature], now: UInt64(index)) } catch {
+                    failures.withLock { $0.append("\(error)") }
+                }
             }
         }
         #expect(failures.withLock { $0 }.isEmpty)
@@ -203,7 +214,8 @@ import Testing
         let old = directory + "/cache/signatures"
         try FileTree.makeDirectories(old)
         try FileTree.write([1, 2, 3], to: old + "/0123456789abcdef0123456789abcdef")
-        let cache = PushCache(endpoint: try ControllerEndpoint(appURL: "http://127.0.0.1:1", token: "t"), environment: environment)
+        let cache = PushCache(
+            endpoint: try ControllerEndpoint(appURL: "http://127.0.0.1:1", token: "t"), environment: environment)
         let stored = Self.signatures(1)
         try cache.store(stored)
         #expect(access(old, F_OK) != 0)

@@ -30,23 +30,38 @@ import Testing
             let local = try harness.localManifest()
             let large = local.entries.filter { $0.kind == .file && $0.size >= PushSession.smallestFileWorthASignature }
             #expect(!large.isEmpty)
-            #expect(lines.contains { $0.hasPrefix("kept \(Set(large.compactMap(\.digest)).count) signatures in ") }, "\(lines)")
+            #expect(
+                lines.contains { $0.hasPrefix("kept \(Set(large.compactMap(\.digest)).count) signatures in ") },
+                "\(lines)")
             let (store, damage) = SignatureStore.decoding(try FileTree.read(Self.storePath(harness)))
             #expect(damage == nil)
-            #expect(Set(store.entries.keys) == Set(large.compactMap(\.digest)), "every file of 8 KiB or more, nothing smaller")
+            #expect(
+                Set(store.entries.keys) == Set(large.compactMap(\.digest)),
+                "every file of 8 KiB or more, nothing smaller")
             for entry in large {
-                #expect(store.signature(for: entry.digest!)?.encoded() == (try Signature(file: harness.local + "/" + entry.path).encoded()))
+                #expect(
+                    store.signature(for: entry.digest!)?.encoded()
+                        == (try Signature(file: harness.local + "/" + entry.path).encoded()))
             }
-            #expect(access(harness.cacheEnvironment["FASTPUSH_CACHE_DIR"]! + "/signatures", F_OK) != 0, "no file per signature")
+            #expect(
+                access(harness.cacheEnvironment["FASTPUSH_CACHE_DIR"]! + "/signatures", F_OK) != 0,
+                "no file per signature")
 
             try ExampleApp.edit(at: harness.local)
             let (edit, editLines) = try await harness.push()
             #expect(edit.succeeded)
             #expect(edit.requests == 1, "the bundle alone: the model's signature was kept")
-            #expect(editLines.contains { $0.hasPrefix("[MOD]  data/model.bin (4.0 MiB, sent ") && $0.hasSuffix(" as a delta)") }, "\(editLines)")
-            #expect(try FileTree.read(harness.container + "/data/model.bin") == FileTree.read(harness.local + "/data/model.bin"))
+            #expect(
+                editLines.contains {
+                    $0.hasPrefix("[MOD]  data/model.bin (4.0 MiB, sent ") && $0.hasSuffix(" as a delta)")
+                }, "\(editLines)")
+            #expect(
+                try FileTree.read(harness.container + "/data/model.bin")
+                    == FileTree.read(harness.local + "/data/model.bin"))
             let model = try #require(try harness.localManifest()["data/model.bin"]?.digest)
-            #expect(SignatureStore.decoding(try FileTree.read(Self.storePath(harness))).store.contains(model), "the new content's signature, kept for the next edit")
+            #expect(
+                SignatureStore.decoding(try FileTree.read(Self.storePath(harness))).store.contains(model),
+                "the new content's signature, kept for the next edit")
         }
     }
 
@@ -66,8 +81,13 @@ import Testing
             let (outcome, lines) = try await harness.push()
             #expect(outcome.succeeded)
             #expect(outcome.requests == 2, "the model's signature from the server, then the bundle")
-            #expect(lines.contains { $0.hasPrefix("[MOD]  data/model.bin (4.0 MiB, sent ") && $0.hasSuffix(" as a delta)") }, "\(lines)")
-            #expect(try FileTree.read(harness.container + "/data/model.bin") == FileTree.read(harness.local + "/data/model.bin"))
+            #expect(
+                lines.contains {
+                    $0.hasPrefix("[MOD]  data/model.bin (4.0 MiB, sent ") && $0.hasSuffix(" as a delta)")
+                }, "\(lines)")
+            #expect(
+                try FileTree.read(harness.container + "/data/model.bin")
+                    == FileTree.read(harness.local + "/data/model.bin"))
             #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
 
             let (rebuilt, damage) = SignatureStore.decoding(try FileTree.read(Self.storePath(harness)))

@@ -10,7 +10,8 @@ import FuzzSupport
 func fuzzSignatureStore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = input(data, size)
     let digest = (try? Signature(decoding: bytes))?.fileDigest ?? FileDigest(of: bytes)
-    let sealed = SignatureStore.header + SignatureStore.record(.init(lastUsed: 1, encodedSignature: bytes), digest: digest)
+    let sealed =
+        SignatureStore.header + SignatureStore.record(.init(lastUsed: 1, encodedSignature: bytes), digest: digest)
     for candidate in [bytes, sealed] {
         let (store, _) = SignatureStore.decoding(candidate)
         for digest in store.entries.keys {

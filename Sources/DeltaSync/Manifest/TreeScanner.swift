@@ -241,7 +241,8 @@ public struct TreeScanner: Sendable {
         var reader = try FileReader(path: path)
         let signs = signing.map { reader.count >= $0.minimumSize } ?? false
         let fits = reader.count <= buffer.count
-        var builder = signs && !fits ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
+        var builder =
+            signs && !fits ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
         var hasher = FileDigest.Hasher()
         var reads = 0
         let size = try reader.readAll(through: buffer) { piece in

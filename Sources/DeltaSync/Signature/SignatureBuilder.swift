@@ -46,7 +46,8 @@ struct SignatureBuilder {
     consuming func finalize(fileDigest: FileDigest) -> Signature {
         if !partialBlock.isEmpty { partialBlock.withUnsafeBytes { appendBlock($0) } }
         return Signature(
-            parameters: parameters, fileSize: size, fileDigest: fileDigest, weakSums: weakSums, strongHashes: strongHashes)
+            parameters: parameters, fileSize: size, fileDigest: fileDigest, weakSums: weakSums,
+            strongHashes: strongHashes)
     }
 
     private mutating func appendBlock(_ block: UnsafeRawBufferPointer) {

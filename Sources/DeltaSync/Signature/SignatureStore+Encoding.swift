@@ -47,12 +47,18 @@ extension SignatureStore {
         var store = SignatureStore()
         guard !bytes.isEmpty else { return (store, nil) }
         guard bytes.count >= header.count, bytes[..<magic.count].elementsEqual(magic) else {
-            return (store, DeltaSyncError(.corrupt, "signature store is not a FastPush signature store (it does not start with \"FPSS\")"))
+            return (
+                store,
+                DeltaSyncError(
+                    .corrupt, "signature store is not a FastPush signature store (it does not start with \"FPSS\")")
+            )
         }
         guard bytes[magic.count] == version else {
             return (
                 store,
-                DeltaSyncError(.unsupported, "signature store has format version \(bytes[magic.count]); this build reads version \(version)")
+                DeltaSyncError(
+                    .unsupported,
+                    "signature store has format version \(bytes[magic.count]); this build reads version \(version)")
             )
         }
         let damage = store.decodeRecords(bytes[header.count...], at: header.count)
@@ -69,21 +75,28 @@ extension SignatureStore {
         while start < bytes.endIndex {
             let offset = fileOffset + start - bytes.startIndex
             guard bytes.endIndex - start >= 4 + Self.fixedBody + 16 else {
-                return DeltaSyncError(.truncated, "signature store is torn: \(bytes.endIndex - start) bytes at byte \(offset) cannot hold a record")
+                return DeltaSyncError(
+                    .truncated,
+                    "signature store is torn: \(bytes.endIndex - start) bytes at byte \(offset) cannot hold a record")
             }
             var length = 0
             for index in 0..<4 { length |= Int(bytes[start + index]) << (8 * index) }
             guard length >= Self.fixedBody else {
-                return DeltaSyncError(.corrupt, "signature store is damaged: the record at byte \(offset) claims \(length) bytes, fewer than its digest and time")
+                return DeltaSyncError(
+                    .corrupt,
+                    "signature store is damaged: the record at byte \(offset) claims \(length) bytes, fewer than its digest and time"
+                )
             }
             let checksumStart = start + 4 + length
             guard checksumStart <= bytes.endIndex - 16 else {
-                return DeltaSyncError(.truncated, "signature store is torn: the record at byte \(offset) ends past the end of the file")
+                return DeltaSyncError(
+                    .truncated, "signature store is torn: the record at byte \(offset) ends past the end of the file")
             }
             let sealed = bytes[start..<checksumStart]
-            let checksum = sealed.withUnsafeBytes { FileDigest(of: $0) }
-            guard checksum.bytes.elementsEqual(bytes[checksumStart..<checksumStart + 16]) else {
-                return DeltaSyncError(.corrupt, "signature store is damaged: the record at byte \(offset) does not match its checksum")
+            guard sealed.withUnsafeBytes({ FileDigest(of: $0) }) == FileDigest(bytes: bytes[checksumStart..<checksumStart + 16])
+            else {
+                return DeltaSyncError(
+                    .corrupt, "signature store is damaged: the record at byte \(offset) does not match its checksum")
             }
             let digestStart = start + 4
             guard let digest = FileDigest(bytes: bytes[digestStart..<digestStart + 16]) else {
@@ -91,7 +104,9 @@ extension SignatureStore {
             }
             var lastUsed: UInt64 = 0
             for index in 0..<8 { lastUsed |= UInt64(bytes[digestStart + 16 + index]) << (8 * UInt64(index)) }
-            insert(Entry(lastUsed: lastUsed, encodedSignature: bytes[(start + 4 + Self.fixedBody)..<checksumStart]), for: digest)
+            insert(
+                Entry(lastUsed: lastUsed, encodedSignature: bytes[(start + 4 + Self.fixedBody)..<checksumStart]),
+                for: digest)
             start = checksumStart + 16
         }
         return nil

@@ -74,7 +74,9 @@ package struct SignatureStore: Sendable {
     /// drops the rest. Entries whose digest is in `inUse` (content the caller knows a server holds now) count as
     /// used at `now`.
     package mutating func evict(toFit byteCount: Int, inUse: Set<FileDigest>, now: UInt64) {
-        for digest in inUse where entries[digest] != nil { entries[digest]!.lastUsed = max(entries[digest]!.lastUsed, now) }
+        for digest in inUse where entries[digest] != nil {
+            entries[digest]!.lastUsed = max(entries[digest]!.lastUsed, now)
+        }
         var size = Self.header.count
         var kept: [FileDigest: Entry] = [:]
         for (digest, entry) in Self.byRecency(entries).reversed() {

@@ -329,7 +329,9 @@ struct PushSession {
             try cache.store(Array(adding.values), inUse: inUse)
             if options.verbose { terminal.print("kept \(adding.count) signatures in \(Self.seconds(since: started))") }
         } catch {
-            if options.verbose { terminal.print("warning: could not keep signatures in \(cache.root) (\(error)); the next push may ask the server for them") }
+            if options.verbose {
+                terminal.print("warning: could not keep signatures in \(cache.root) (\(error)); the next push may ask the server for them")
+            }
         }
     }
 
@@ -340,7 +342,9 @@ struct PushSession {
     /// any) would be wasted.
     private var scanSigning: TreeScanner.Signing? {
         guard !options.dryRun, !options.legacyProtocol, options.resync || !cache.hasManifest else { return nil }
-        return TreeScanner.Signing(minimumSize: Self.smallestFileWorthASignature) { [cache] in !cache.hasSignature(for: $0) }
+        return TreeScanner.Signing(minimumSize: Self.smallestFileWorthASignature) { [cache] digest in
+            !cache.hasSignature(for: digest)
+        }
     }
 
     static let noLongerAFastPushController = ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")

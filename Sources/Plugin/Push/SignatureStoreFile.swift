@@ -92,7 +92,8 @@ final class SignatureStoreFile: Sendable {
             }
             if state.damage == nil && current.size + appended.count <= capacity {
                 try append(appended, to: descriptor, at: current.size)
-                state.file = FileState(device: current.device, inode: current.inode, size: current.size + appended.count)
+                state.file = FileState(
+                    device: current.device, inode: current.inode, size: current.size + appended.count)
             } else {
                 state.store.evict(toFit: state.damage == nil ? capacity / 4 * 3 : capacity, inUse: inUse, now: now)
                 let bytes = state.store.encoded()
@@ -170,7 +171,9 @@ final class SignatureStoreFile: Sendable {
     private func append(_ bytes: [UInt8], to descriptor: Int32, at size: Int) throws(DeltaSyncError) {
         guard !bytes.isEmpty else { return }
         do throws(DeltaSyncError) {
-            try bytes.withBytes { (buffer) throws(DeltaSyncError) in try SystemCall.writeAll(descriptor, buffer, path: path) }
+            try bytes.withBytes { (buffer) throws(DeltaSyncError) in
+                try SystemCall.writeAll(descriptor, buffer, path: path)
+            }
         } catch {
             try? SystemCall.ftruncate(descriptor, size: size, path: path)
             throw error
@@ -184,7 +187,8 @@ final class SignatureStoreFile: Sendable {
             var done = 0
             while done < buffer.count {
                 let count = try SystemCall.pread(
-                    descriptor, UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), offset: start + done, path: path)
+                    descriptor, UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), offset: start + done,
+                    path: path)
                 if count == 0 { break }
                 done += count
             }
