@@ -57,16 +57,9 @@ public struct Signature: Sendable {
 
     /// The signature of everything `source` holds, read once in pieces of 1 MiB.
     public init(reading source: some ByteSource, parameters: SignatureParameters) throws(DeltaSyncError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: ParallelReads.bufferSize, alignment: 64)
-        defer { buffer.deallocate() }
-        try self.init(reading: source, parameters: parameters, through: buffer)
-    }
-
-    /// The signature of everything `source` holds, read through `buffer`.
-    init(
-        reading source: some ByteSource, parameters: SignatureParameters, through buffer: UnsafeMutableRawBufferPointer
-    ) throws(DeltaSyncError) {
         var source = source
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
+        defer { buffer.deallocate() }
         var digest = FileDigest.Hasher()
         var builder = SignatureBuilder(parameters: parameters)
         try source.readAll(through: buffer) { piece in
@@ -74,18 +67,5 @@ public struct Signature: Sendable {
             builder.update(piece)
         }
         self = builder.finalize(fileDigest: digest.finalize())
-    }
-
-    /// The signature of each file at `paths`, as ``init(file:parameters:)`` makes it, or why it could not be made;
-    /// read on `threads` threads (default: one per core).
-    package static func signatures(
-        ofFiles paths: [String], threads: Int = ParallelReads.cores
-    ) -> [Result<Signature, DeltaSyncError>] {
-        ParallelReads.map(paths.count, threads: threads) { index, buffer in
-            Result { () throws(DeltaSyncError) -> Signature in
-                let reader = try FileReader(path: paths[index])
-                return try Signature(reading: reader, parameters: .forFile(size: reader.count), through: buffer)
-            }
-        }
     }
 }

@@ -51,8 +51,8 @@ struct PushSession {
         // `--resync` trusts nothing local either: every file is read again.
         let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
         var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
+        scanner.signing = scanSigning
         let scan = try scanner.scan()
-        let signing = startSigning(scan.manifest)
         // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
         if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
             do {
@@ -135,7 +135,7 @@ struct PushSession {
                     // Knowing nothing of the server before (the first push after `cf push`), keep the signatures a
                     // push that sent files would have left, once the result is printed: otherwise the first edit
                     // of each large file costs a signature request.
-                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local, signed: signing) }
+                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local, signed: scan.signatures) }
                 }
                 outcome.rootDigest = serverRoot
                 return outcome
@@ -196,7 +196,7 @@ struct PushSession {
                     continue
                 }
                 try saveCache(local, serverRoot: answer.rootDigest, container: answer.container)
-                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local, signed: signing)
+                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local, signed: scan.signatures)
                 return outcome
             case .conflict(let conflict):
                 conflicts += 1
@@ -251,11 +251,10 @@ struct PushSession {
 
     /// Keeps the signatures of `paths` as the server now has them (the files just sent; after a push without a
     /// cache, every file), so that their next change travels as a delta in one request: of each file of 8 KiB or
-    /// more whose content the store lacks, the signature made while the push waited (`signing`), else one made now;
-    /// all in one append to the store.
-    private func storeSignatures(of paths: [String], in local: Manifest, signed signing: PendingSignatures?) {
+    /// more whose content the store lacks, the signature the scan computed while hashing it (`signed`), else one
+    /// computed now; all in one append to the store.
+    private func storeSignatures(of paths: [String], in local: Manifest, signed: [FileDigest: Signature]) {
         let started = ContinuousClock.now
-        let signed = signing?.wait() ?? [:]
         var adding: [FileDigest: Signature] = [:]
         var inUse = Set<FileDigest>()
         for path in paths {
@@ -280,20 +279,16 @@ struct PushSession {
         }
     }
 
-    /// Starts signing the files of 8 KiB or more of `local` whose content the store lacks, on other threads while
-    /// the push waits for the server, when the push will keep every file's signature (no manifest cached for this
-    /// controller, or `--resync`); `nil` otherwise. A push from the cache keeps only those of the files it sends,
-    /// few, made once they are sent.
-    private func startSigning(_ local: Manifest) -> PendingSignatures? {
+    /// What the scan signs as it reads, from the bytes it hashes: when the push will keep the signature of every
+    /// file (no manifest cached for this controller, or `--resync`), the files of 8 KiB or more whose content the
+    /// store lacks, so that none is read twice. A push from the cache keeps only those of the files it sends, few,
+    /// read again afterwards: signing every file its scan reads (all of them when the stat cache cannot vouch for
+    /// any) would be wasted.
+    private var scanSigning: TreeScanner.Signing? {
         guard !options.dryRun, !options.legacyProtocol, options.resync || !cache.hasManifest else { return nil }
-        var seen = Set<FileDigest>()
-        let files = local.entries.compactMap { entry -> (path: String, digest: FileDigest)? in
-            guard entry.kind == .file, entry.size >= Self.smallestFileWorthASignature, let digest = entry.digest,
-                seen.insert(digest).inserted
-            else { return nil }
-            return (entry.path, digest)
+        return TreeScanner.Signing(minimumSize: Self.smallestFileWorthASignature) { [cache] digest in
+            !cache.hasSignature(for: digest)
         }
-        return PendingSignatures(files: files, in: options.directory) { [cache] in cache.hasSignature(for: $0) }
     }
 
     /// Below this size a changed file travels whole (deflated) rather than costing a signature round trip.
