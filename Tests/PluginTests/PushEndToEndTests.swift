@@ -370,6 +370,27 @@ import Testing
         }
     }
 
+    @Test func scatteredEditsOfALargeFileCostTheKeptSignaturesSmallBlocks() async throws {
+        try await ControllerHarness.with { harness in
+            var generator = SystemRandomNumberGenerator()
+            let large = (0..<(1 << 20)).map { _ in generator.next() as UInt64 }.withUnsafeBytes { Array($0) }
+            try FileTree.write(large, to: harness.container + "/static/large.bin")
+            try FileTree.write(large, to: harness.local + "/static/large.bin")
+            _ = try await harness.push()
+
+            // 12 one-byte edits far apart: each costs a 2 KiB block of a signature the server would send for these
+            // 8 MiB (24 KiB in all), and one or two 256-byte blocks of the one the client kept.
+            var edited = large
+            for edit in 0..<12 { edited[edit * 600_000 + 12_345] ^= 0xFF }
+            try FileTree.write(edited, to: harness.local + "/static/large.bin")
+            let (outcome, _) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(outcome.requests == 1, "the bundle alone")
+            #expect(outcome.bytesSent < 12 << 10, "\(outcome.bytesSent) bytes sent")
+            #expect(try FileTree.read(harness.container + "/static/large.bin") == edited)
+        }
+    }
+
     @Test func statusShowsTheBackendTheLastPushAndLocalChanges() async throws {
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")

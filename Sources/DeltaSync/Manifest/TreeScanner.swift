@@ -25,12 +25,18 @@ public struct TreeScanner: Sendable {
     package struct Signing: Sendable {
         /// Files smaller than this are not signed.
         package var minimumSize: Int
+        /// The parameters of a file's signature, from its size.
+        package var parameters: @Sendable (Int) -> SignatureParameters
         /// Whether content with this digest still needs a signature; `false` for one kept already. Asked of files
         /// that fit in one read, which are hashed before they are signed (larger ones are signed as they are read).
         package var isNeeded: @Sendable (FileDigest) -> Bool
 
-        package init(minimumSize: Int, isNeeded: @escaping @Sendable (FileDigest) -> Bool = { _ in true }) {
+        package init(
+            minimumSize: Int, isNeeded: @escaping @Sendable (FileDigest) -> Bool = { _ in true },
+            parameters: @escaping @Sendable (Int) -> SignatureParameters = SignatureParameters.forFile
+        ) {
             self.minimumSize = minimumSize
+            self.parameters = parameters
             self.isNeeded = isNeeded
         }
     }
@@ -242,7 +248,8 @@ public struct TreeScanner: Sendable {
         let signs = signing.map { reader.count >= $0.minimumSize } ?? false
         let fits = reader.count <= buffer.count
         var builder =
-            signs && !fits ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
+            signs && !fits
+            ? SignatureBuilder(parameters: signing!.parameters(reader.count), expectedSize: reader.count) : nil
         var hasher = FileDigest.Hasher()
         var reads = 0
         let size = try reader.readAll(through: buffer) { piece in
@@ -254,7 +261,7 @@ public struct TreeScanner: Sendable {
         // Read in one piece, the whole content is still in the buffer; a file that grew while it was read is left
         // unsigned (whoever needs its signature reads it again).
         if signs, fits, reads <= 1, signing!.isNeeded(digest) {
-            builder = SignatureBuilder(parameters: .forFile(size: size), expectedSize: size)
+            builder = SignatureBuilder(parameters: signing!.parameters(size), expectedSize: size)
             builder!.update(UnsafeRawBufferPointer(rebasing: buffer[..<size]))
         }
         return (digest, size, builder?.finalize(fileDigest: digest))

@@ -26,8 +26,8 @@ struct PushCache: Sendable {
     /// The signatures of content pushed to any controller, shared by every app.
     let signatureStore: SignatureStoreFile
 
-    /// The size the signature store may reach: the signatures of about 2 GiB of source files, or far more of large
-    /// files (a signature is 0.05 % to 3 % of its file).
+    /// The size the signature store may reach: the signatures of about 2 GiB of files (a signature the client makes
+    /// is 1 % to 3.5 % of its file, the most for files up to 64 MiB).
     static let signatureStoreCapacity = 64 << 20
 
     init(endpoint: ControllerEndpoint, environment: [String: String]) {

@@ -308,7 +308,8 @@ struct PushSession {
     /// Keeps the signatures of `paths` as the server now has them (the files just sent; after a push without a
     /// cache, every file), so that their next change travels as a delta in one request: of each file of 8 KiB or
     /// more whose content the store lacks, the signature the scan computed while hashing it (`signed`), else one
-    /// computed now; all in one append to the store.
+    /// computed now, with the fine blocks of a signature that stays here (``SignatureParameters/forKeptSignature(size:)``);
+    /// all in one append to the store.
     private func storeSignatures(of paths: [String], in local: Manifest, signed: [FileDigest: Signature]) {
         let started = ContinuousClock.now
         var adding: [FileDigest: Signature] = [:]
@@ -320,7 +321,8 @@ struct PushSession {
             inUse.insert(digest)
             // A file that changed since the scan has content the server does not: its signature is of no use.
             guard adding[digest] == nil, !cache.hasSignature(for: digest),
-                let signature = signed[digest] ?? (try? Signature(file: options.directory + "/" + path)),
+                let signature = signed[digest]
+                    ?? (try? Signature(file: options.directory + "/" + path, parameters: .forKeptSignature(size: entry.size))),
                 signature.fileDigest == digest
             else { continue }
             adding[digest] = signature
@@ -342,9 +344,9 @@ struct PushSession {
     /// any) would be wasted.
     private var scanSigning: TreeScanner.Signing? {
         guard !options.dryRun, !options.legacyProtocol, options.resync || !cache.hasManifest else { return nil }
-        return TreeScanner.Signing(minimumSize: Self.smallestFileWorthASignature) { [cache] digest in
-            !cache.hasSignature(for: digest)
-        }
+        return TreeScanner.Signing(
+            minimumSize: Self.smallestFileWorthASignature, isNeeded: { [cache] digest in !cache.hasSignature(for: digest) },
+            parameters: SignatureParameters.forKeptSignature)
     }
 
     static let noLongerAFastPushController = ClientError("the controller stopped answering manifest requests: is it still a FastPush controller?")
