@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The checksums of a basis file, block by block: what a delta is computed against without the basis itself.
 ///
 /// Each block of ``SignatureParameters/blockSize`` bytes (the last may be shorter) has a 32-bit weak sum
@@ -41,9 +43,101 @@ public struct Signature: Sendable {
     public var hasShortLastBlock: Bool { fileSize % parameters.blockSize != 0 }
 
     /// The signature of the file at `path`, with parameters chosen from its size unless given.
+    ///
+    /// A large file is read and hashed by every processor at once (``init(file:parameters:threads:)``).
     public init(file path: String, parameters: SignatureParameters? = nil) throws(DeltaSyncError) {
+        try self.init(file: path, parameters: parameters, threads: Parallelism.processorCount)
+    }
+
+    /// The same on at most `threads` threads; the signature does not depend on their number.
+    ///
+    /// From 4 MiB on, the file is read in rounds of one 256 KiB piece per thread: each thread reads its piece
+    /// at its offset and hashes its blocks while they are still in its cache, and the whole-file digest of a
+    /// round runs in the background during the next one. The file ends, for the signature, where a piece
+    /// first comes back short.
+    init(file path: String, parameters: SignatureParameters?, threads: Int) throws(DeltaSyncError) {
         let reader = try FileReader(path: path)
-        try self.init(reading: reader, parameters: parameters ?? .forFile(size: reader.count))
+        let parameters = parameters ?? .forFile(size: reader.count)
+        guard threads > 1 && reader.count >= Self.parallelMinimum else {
+            try self.init(reading: reader, parameters: parameters)
+            return
+        }
+        let blockSize = parameters.blockSize
+        let mask = BlockHash.mask(byteCount: parameters.strongHashLength)
+        let piece = Self.pieceLength(blockSize: blockSize)
+        let blocksPerPiece = piece / blockSize
+        let round = piece * threads
+        // Two buffers: one is read and hashed while the other's digest finishes.
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: round, alignment: 64) }
+        let digest = BackgroundDigest()
+        defer {
+            digest.wait()
+            for buffer in buffers { buffer.deallocate() }
+        }
+        var weakSums: [UInt32] = []
+        var strongHashes: [UInt64] = []
+        var size = 0
+        var pieceLengths = [Int](repeating: 0, count: threads)
+        var errors = [DeltaSyncError?](repeating: nil, count: threads)
+        for roundIndex in 0... {
+            let buffer = buffers[roundIndex % 2]
+            let first = weakSums.count
+            weakSums.append(contentsOf: repeatElement(0, count: blocksPerPiece * threads))
+            strongHashes.append(contentsOf: repeatElement(0, count: blocksPerPiece * threads))
+            weakSums.withUnsafeMutableBufferPointer { weakSums in
+                strongHashes.withUnsafeMutableBufferPointer { strongHashes in
+                    pieceLengths.withUnsafeMutableBufferPointer { pieceLengths in
+                        errors.withUnsafeMutableBufferPointer { errors in
+                            nonisolated(unsafe) let weakSums = weakSums
+                            nonisolated(unsafe) let strongHashes = strongHashes
+                            nonisolated(unsafe) let pieceLengths = pieceLengths
+                            nonisolated(unsafe) let errors = errors
+                            nonisolated(unsafe) let reader = reader
+                            nonisolated(unsafe) let buffer = buffer
+                            let offset = size
+                            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                                let bytes = UnsafeMutableRawBufferPointer(
+                                    rebasing: buffer[(part * piece)..<((part + 1) * piece)])
+                                do throws(DeltaSyncError) {
+                                    let length = try reader.readAvailable(at: offset + part * piece, into: bytes)
+                                    pieceLengths[part] = length
+                                    Self.hashBlocks(
+                                        of: UnsafeRawBufferPointer(rebasing: bytes[..<length]), blockSize: blockSize,
+                                        mask: mask, weakSums: weakSums.baseAddress! + first + part * blocksPerPiece,
+                                        strongHashes: strongHashes.baseAddress! + first + part * blocksPerPiece)
+                                } catch {
+                                    errors[part] = error
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if let error = errors.compactMap({ $0 }).first { throw error }
+            // The pieces count up to the first short one: the file ended there (or changed while being read).
+            var length = 0
+            for part in 0..<threads {
+                length += pieceLengths[part]
+                if pieceLengths[part] < piece { break }
+            }
+            weakSums.removeLast(weakSums.count - first - (length + blockSize - 1) / blockSize)
+            strongHashes.removeLast(strongHashes.count - weakSums.count)
+            digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<length]), inBackground: true)
+            size += length
+            if length < round { break }
+        }
+        self.init(
+            parameters: parameters, fileSize: size, fileDigest: digest.finalize(), weakSums: weakSums,
+            strongHashes: strongHashes)
+    }
+
+    /// Files from this size on are hashed in parallel; below it, thread hops cost more than they save.
+    static let parallelMinimum = 4 << 20
+
+    /// The bytes read and hashed at a time: about 256 KiB, so that a piece is still in the second-level cache
+    /// when it is hashed, and a whole number of blocks.
+    static func pieceLength(blockSize: Int) -> Int {
+        max(blockSize, (256 << 10) / blockSize * blockSize)
     }
 
     /// The signature of `bytes`, with parameters chosen from their size unless given.
@@ -55,12 +149,12 @@ public struct Signature: Sendable {
         }
     }
 
-    /// The signature of everything `source` holds, read once in pieces of about 1 MiB.
+    /// The signature of everything `source` holds, read once in pieces of about 256 KiB.
     public init(reading source: some ByteSource, parameters: SignatureParameters) throws(DeltaSyncError) {
         var source = source
         let blockSize = parameters.blockSize
         let mask = BlockHash.mask(byteCount: parameters.strongHashLength)
-        let chunk = max(blockSize, (1 << 20) / blockSize * blockSize)
+        let chunk = Self.pieceLength(blockSize: blockSize)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
         defer { buffer.deallocate() }
         var digest = FileDigest.Hasher()
@@ -78,12 +172,16 @@ public struct Signature: Sendable {
             if filled == 0 { break }
             let data = UnsafeRawBufferPointer(rebasing: buffer[..<filled])
             digest.update(data)
-            var offset = 0
-            while offset < filled {
-                let block = UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + blockSize, filled)])
-                weakSums.append(RollingChecksum.weak(block))
-                strongHashes.append(BlockHash.hash(block) & mask)
-                offset += blockSize
+            let first = weakSums.count
+            let blocks = (filled + blockSize - 1) / blockSize
+            weakSums.append(contentsOf: repeatElement(0, count: blocks))
+            strongHashes.append(contentsOf: repeatElement(0, count: blocks))
+            weakSums.withUnsafeMutableBufferPointer { weakSums in
+                strongHashes.withUnsafeMutableBufferPointer { strongHashes in
+                    Self.hashBlocks(
+                        of: data, blockSize: blockSize, mask: mask, weakSums: weakSums.baseAddress! + first,
+                        strongHashes: strongHashes.baseAddress! + first)
+                }
             }
             size += filled
             if filled < chunk { break }
@@ -91,5 +189,21 @@ public struct Signature: Sendable {
         self.init(
             parameters: parameters, fileSize: size, fileDigest: digest.finalize(), weakSums: weakSums,
             strongHashes: strongHashes)
+    }
+
+    /// Writes the weak sum and masked strong hash of each block of `data` (the last may be short).
+    private static func hashBlocks(
+        of data: UnsafeRawBufferPointer, blockSize: Int, mask: UInt64, weakSums: UnsafeMutablePointer<UInt32>,
+        strongHashes: UnsafeMutablePointer<UInt64>
+    ) {
+        var offset = 0
+        var block = 0
+        while offset < data.count {
+            let bytes = UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + blockSize, data.count)])
+            weakSums[block] = RollingChecksum.weak(bytes)
+            strongHashes[block] = BlockHash.hash(bytes) & mask
+            offset += blockSize
+            block += 1
+        }
     }
 }
