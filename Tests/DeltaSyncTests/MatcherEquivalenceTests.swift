@@ -10,9 +10,7 @@ import Testing
     /// The delta by the matching rules alone: a lookup at every position (no filter), one thread, the whole
     /// new file in memory. Runs of unmatched bytes go to the encoder whole; it splits them at the literal
     /// limit as the matcher does.
-    static func referenceDelta(signature: Signature, target: [UInt8], compress: Bool = true) throws(DeltaSyncError)
-        -> [UInt8]
-    {
+    static func referenceDelta(signature: Signature, target: [UInt8], compress: Bool = true) throws -> [UInt8] {
         let blockSize = signature.parameters.blockSize
         let fullBlocks = signature.fileSize / blockSize
         let mask = BlockHash.mask(byteCount: signature.parameters.strongHashLength)
@@ -20,7 +18,7 @@ import Testing
         var encoder = DeltaEncoder(
             sink: MemorySink(), blockSize: blockSize, basisSize: signature.fileSize, basisDigest: signature.fileDigest,
             compress: compress)
-        try target.withUnsafeBytes { (bytes) throws(DeltaSyncError) in
+        try target.withUnsafeBytes { bytes in
             func window(_ position: Int) -> UnsafeRawBufferPointer {
                 UnsafeRawBufferPointer(rebasing: bytes[position..<position + blockSize])
             }
