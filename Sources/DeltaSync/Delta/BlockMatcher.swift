@@ -36,8 +36,18 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
     private let threads: Int
     /// A stretch without a match after which scanning goes parallel (when `threads > 1`).
     private let parallelScanAfter: Int
-    /// Candidates found by the last parallel scan, for the positions `from...through` of the buffer.
-    private var ahead: (from: Int, through: Int, candidates: [WindowScanner.Candidate], next: Int, state: UInt64)? = nil
+    /// What the last parallel scan found, until the matcher has gone past it or the buffer moves.
+    private var ahead: ScannedAhead? = nil
+
+    /// Every candidate in the positions `from...through` of the buffer, the next to look at, and the checksum
+    /// state at `through`.
+    private struct ScannedAhead {
+        var from: Int
+        var through: Int
+        var candidates: [WindowScanner.Candidate]
+        var next = 0
+        var state: UInt64
+    }
 
     init(
         signature: Signature, source: Source, sink: Sink, compress: Bool, primer: [UInt8] = [],
@@ -189,9 +199,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
 
     /// Finds every candidate in `from...through` on ``threads`` threads, each scanning its own part (all
     /// but the first start their checksum from scratch).
-    private func scanInParallel(in base: UnsafePointer<UInt8>, from: Int, through: Int, state: UInt64) -> (
-        from: Int, through: Int, candidates: [WindowScanner.Candidate], next: Int, state: UInt64
-    ) {
+    private func scanInParallel(in base: UnsafePointer<UInt8>, from: Int, through: Int, state: UInt64) -> ScannedAhead {
         let parts = threads
         let length = through + 1 - from
         var found = [[WindowScanner.Candidate]](repeating: [], count: parts)
@@ -214,7 +222,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
                 }
             }
         }
-        return (from, through, found.flatMap { $0 }, 0, endStates[parts - 1])
+        return ScannedAhead(from: from, through: through, candidates: found.flatMap { $0 }, state: endStates[parts - 1])
     }
 
     private mutating func emitCopy(block: Int, at position: inout Int, literalStart: inout Int) throws(DeltaSyncError)
