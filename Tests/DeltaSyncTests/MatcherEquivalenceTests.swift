@@ -174,6 +174,19 @@ import Testing
         }
     }
 
+    /// Megabytes that match nothing from the very first byte, then a match: the buffer fills with one literal
+    /// and reads ahead while it does; sizes at and around whole reads.
+    @Test func longUnmatchedStartsGiveTheReferenceDelta() throws {
+        var random = SeededGenerator(seed: 27)
+        let parameters = try SignatureParameters(blockSize: 1024, strongHashLength: 4)
+        let basis = random.bytes(64 * 1024)
+        for length in [(2 << 20) - 1024, 2 << 20, (3 << 20) + 333] {
+            try Self.checkAllWays(
+                basis: basis, target: random.bytes(length) + basis, parameters: parameters, seed: UInt64(length))
+        }
+        try Self.checkAllWays(basis: basis, target: random.bytes(2 << 20), parameters: parameters, seed: 28)
+    }
+
     /// Longer than the matcher's buffer, with stretches that match and stretches that do not, each longer
     /// than the parallel threshold; literals longer than the literal limit; text that deflates.
     @Test func filesLongerThanTheBufferGiveTheReferenceDelta() throws {

@@ -51,10 +51,10 @@ public struct Signature: Sendable {
 
     /// The same on at most `threads` threads; the signature does not depend on their number.
     ///
-    /// From 4 MiB on, the file is read in rounds of one 256 KiB piece per thread: each thread reads its piece
-    /// at its offset and hashes its blocks while they are still in its cache, and the whole-file digest of a
-    /// round runs in the background during the next one. The file ends, for the signature, where a piece
-    /// first comes back short.
+    /// From 4 MiB on, the file is read in rounds of ``piecesPerThread`` pieces of about 256 KiB per thread:
+    /// each thread reads its pieces at their offsets and hashes a piece's blocks while they are still in its
+    /// cache, and the whole-file digest of a round runs in the background during the next one. The file
+    /// ends, for the signature, where a piece first comes back short.
     init(file path: String, parameters: SignatureParameters?, threads: Int) throws(DeltaSyncError) {
         let reader = try FileReader(path: path)
         let parameters = parameters ?? .forFile(size: reader.count)
@@ -66,7 +66,8 @@ public struct Signature: Sendable {
         let mask = BlockHash.mask(byteCount: parameters.strongHashLength)
         let piece = Self.pieceLength(blockSize: blockSize)
         let blocksPerPiece = piece / blockSize
-        let round = piece * threads
+        let pieces = threads * Self.piecesPerThread
+        let round = piece * pieces
         // Two buffers: one is read and hashed while the other's digest finishes.
         let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: round, alignment: 64) }
         let digest = BackgroundDigest()
@@ -77,13 +78,14 @@ public struct Signature: Sendable {
         var weakSums: [UInt32] = []
         var strongHashes: [UInt64] = []
         var size = 0
-        var pieceLengths = [Int](repeating: 0, count: threads)
+        var pieceLengths = [Int](repeating: 0, count: pieces)
         var errors = [DeltaSyncError?](repeating: nil, count: threads)
         for roundIndex in 0... {
             let buffer = buffers[roundIndex % 2]
             let first = weakSums.count
-            weakSums.append(contentsOf: repeatElement(0, count: blocksPerPiece * threads))
-            strongHashes.append(contentsOf: repeatElement(0, count: blocksPerPiece * threads))
+            weakSums.append(contentsOf: repeatElement(0, count: blocksPerPiece * pieces))
+            strongHashes.append(contentsOf: repeatElement(0, count: blocksPerPiece * pieces))
+            for index in 0..<pieces { pieceLengths[index] = 0 }
             weakSums.withUnsafeMutableBufferPointer { weakSums in
                 strongHashes.withUnsafeMutableBufferPointer { strongHashes in
                     pieceLengths.withUnsafeMutableBufferPointer { pieceLengths in
@@ -96,15 +98,18 @@ public struct Signature: Sendable {
                             nonisolated(unsafe) let buffer = buffer
                             let offset = size
                             DispatchQueue.concurrentPerform(iterations: threads) { part in
-                                let bytes = UnsafeMutableRawBufferPointer(
-                                    rebasing: buffer[(part * piece)..<((part + 1) * piece)])
                                 do throws(DeltaSyncError) {
-                                    let length = try reader.readAvailable(at: offset + part * piece, into: bytes)
-                                    pieceLengths[part] = length
-                                    Self.hashBlocks(
-                                        of: UnsafeRawBufferPointer(rebasing: bytes[..<length]), blockSize: blockSize,
-                                        mask: mask, weakSums: weakSums.baseAddress! + first + part * blocksPerPiece,
-                                        strongHashes: strongHashes.baseAddress! + first + part * blocksPerPiece)
+                                    for index in (part * Self.piecesPerThread)..<((part + 1) * Self.piecesPerThread) {
+                                        let bytes = UnsafeMutableRawBufferPointer(
+                                            rebasing: buffer[(index * piece)..<((index + 1) * piece)])
+                                        let length = try reader.readAvailable(at: offset + index * piece, into: bytes)
+                                        pieceLengths[index] = length
+                                        Self.hashBlocks(
+                                            of: UnsafeRawBufferPointer(rebasing: bytes[..<length]), blockSize: blockSize,
+                                            mask: mask, weakSums: weakSums.baseAddress! + first + index * blocksPerPiece,
+                                            strongHashes: strongHashes.baseAddress! + first + index * blocksPerPiece)
+                                        if length < piece { break }
+                                    }
                                 } catch {
                                     errors[part] = error
                                 }
@@ -116,9 +121,9 @@ public struct Signature: Sendable {
             if let error = errors.compactMap({ $0 }).first { throw error }
             // The pieces count up to the first short one: the file ended there (or changed while being read).
             var length = 0
-            for part in 0..<threads {
-                length += pieceLengths[part]
-                if pieceLengths[part] < piece { break }
+            for index in 0..<pieces {
+                length += pieceLengths[index]
+                if pieceLengths[index] < piece { break }
             }
             weakSums.removeLast(weakSums.count - first - (length + blockSize - 1) / blockSize)
             strongHashes.removeLast(strongHashes.count - weakSums.count)
@@ -133,6 +138,10 @@ public struct Signature: Sendable {
 
     /// Files from this size on are hashed in parallel; below it, thread hops cost more than they save.
     static let parallelMinimum = 4 << 20
+
+    /// Pieces each thread reads and hashes in a round: enough that the threads' start and end in each round
+    /// cost little next to the hashing.
+    static let piecesPerThread = 4
 
     /// The bytes read and hashed at a time: about 256 KiB, so that a piece is still in the second-level cache
     /// when it is hashed, and a whole number of blocks.
