@@ -15,25 +15,23 @@ import Dispatch
 ///   sequential scan would stop at; they are then looked up in order exactly as it would. How far ahead is
 ///   scanned grows with the stretch already without a match, so the scanning wasted when matches resume
 ///   is at most what the stretch cost.
-/// - The new file is read a piece (1 MiB) ahead on another thread, which also feeds the whole-file digest
-///   (``ReadAhead``): the source is read from that thread, one read at a time.
+/// - The whole-file digest of each piece read runs on another thread while the piece is matched.
 ///
 /// Memory is bounded whatever the file size: a buffer of the dictionary window, one maximum literal, two
-/// blocks and two reads (about 3 MiB), plus the signature's index.
+/// blocks and a 1 MiB read, plus the signature's index.
 struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
     private let signature: Signature
     private var index: BlockIndex
     private let scanner: WindowScanner
     private var encoder: DeltaEncoder<Sink>
-    private let reader: ReadAhead<Source>
+    private var source: Source
     private let blockSize: Int
     private let fullBlocks: Int
     private let strongMask: UInt64
     private let buffer: UnsafeMutableRawBufferPointer
-    /// Bytes read at a time, the next piece while the matcher works on the last.
-    private let readLength: Int
     private var end = 0
     private var exhausted = false
+    private let digest = BackgroundDigest()
     private var totalRead = 0
     private let threads: Int
     /// A stretch without a match after which scanning goes parallel (when `threads > 1`).
@@ -56,7 +54,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
         threads: Int = Parallelism.processorCount, parallelScanAfter: Int = 256 * 1024
     ) {
         self.signature = signature
-        reader = ReadAhead(source)
+        self.source = source
         blockSize = signature.parameters.blockSize
         fullBlocks = signature.fileSize / blockSize
         strongMask = BlockHash.mask(byteCount: signature.parameters.strongHashLength)
@@ -67,15 +65,12 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
             compress: compress, primer: primer)
         self.threads = max(1, threads)
         self.parallelScanAfter = max(1, parallelScanAfter)
-        // A read must hold more than a window, so that one refill is always enough to go on.
-        readLength = max(1 << 20, 2 * blockSize)
-        let capacity =
-            DeltaFormat.dictionaryLength + DeltaFormat.maximumLiteralLength + 2 * blockSize + 2 * readLength
+        let capacity = DeltaFormat.dictionaryLength + DeltaFormat.maximumLiteralLength + 2 * blockSize + (1 << 20)
         buffer = .allocate(byteCount: capacity, alignment: 64)
     }
 
     deinit {
-        reader.wait()
+        digest.wait()
         buffer.deallocate()
     }
 
@@ -165,7 +160,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
             try encoder.literal(UnsafeRawBufferPointer(buffer), literalStart..<literalEnd)
         }
         if literalEnd < end { try encoder.copy(block: fullBlocks, length: tailLength) }
-        let summary = try encoder.finish(targetSize: totalRead, targetDigest: reader.digest())
+        let summary = try encoder.finish(targetSize: totalRead, targetDigest: digest.finalize())
         return (summary, encoder.output)
     }
 
@@ -240,32 +235,31 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
         literalStart = position
     }
 
-    /// Takes the piece read ahead (reading the first one now), moves the bytes still needed to the front of
-    /// the buffer (the unsent literal from `literalStart` and the dictionary window before it) when the room
-    /// after them is less than a read, and starts reading the next piece; returns by how much positions in
-    /// the buffer moved down.
-    ///
-    /// The room after the kept bytes is always at least a read: they are at most a dictionary window, a
-    /// maximum literal, a block and the read just taken.
+    /// Moves the bytes still needed to the front of the buffer (the unsent literal from `literalStart` and
+    /// the dictionary window before it) and reads until the buffer is full or the source ends; returns by
+    /// how much positions in the buffer moved down.
     private mutating func refill(keepingFrom literalStart: Int) throws(DeltaSyncError) -> Int {
         guard !exhausted else { return 0 }
         ahead = nil
-        if !reader.isReading {
-            reader.start(into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<(end + readLength)]), inBackground: false)
-        }
-        let (count, ended) = try reader.finish()
-        end += count
-        totalRead += count
-        exhausted = ended
-        guard !exhausted else { return 0 }
-        var moved = 0
-        if buffer.count - end < readLength {
-            moved = max(0, literalStart - DeltaFormat.dictionaryLength)
+        // The digest of the last piece reads the bytes about to move.
+        digest.wait()
+        let moved = max(0, literalStart - DeltaFormat.dictionaryLength)
+        if moved > 0 {
             (buffer.baseAddress!).copyMemory(from: buffer.baseAddress! + moved, byteCount: end - moved)
             end -= moved
         }
-        reader.start(
-            into: UnsafeMutableRawBufferPointer(rebasing: buffer[end..<(end + readLength)]), inBackground: threads > 1)
+        let start = end
+        while end < buffer.count {
+            let space = UnsafeMutableRawBufferPointer(rebasing: buffer[end...])
+            let count = try source.read(into: space)
+            if count == 0 {
+                exhausted = true
+                break
+            }
+            end += count
+            totalRead += count
+        }
+        digest.update(UnsafeRawBufferPointer(rebasing: buffer[start..<end]), inBackground: threads > 1)
         return moved
     }
 }
