@@ -111,6 +111,7 @@ if Context.environment["FASTPUSH_FUZZ"] == "1" {
         ("FuzzGob", "fuzz-gob", ["GobRPC"]), ("FuzzLegacyJSON", "fuzz-legacy-json", ["Controller"]),
         ("FuzzConfig", "fuzz-config", ["Controller"]), ("FuzzPathList", "fuzz-path-list", ["DeltaSync"]),
         ("FuzzStatCache", "fuzz-stat-cache", ["DeltaSync"]), ("FuzzTreeExchange", "fuzz-tree-exchange", ["DeltaSync"]),
+        ("FuzzSignatureStore", "fuzz-signature-store", ["DeltaSync"]),
     ]
     package.targets += [
         .systemLibrary(name: "CLibFuzzer", path: "Fuzz/CLibFuzzer"),

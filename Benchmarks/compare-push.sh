@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Whole pushes, end to end: fastpush (steady state, cold, and the original full-file API) against rsync through
-# a daemon, on loopback and over a real 10 Mbit/s link (network namespace + tbf, when run as root).
+# a daemon, on loopback, over a real 10 Mbit/s link (network namespace + tbf, when run as root) and over a link
+# with a 100 ms round trip (the byte-counting relays delay every byte).
 #
-#   Benchmarks/compare-push.sh [--runs 3] [--scenarios LIST] [--links loopback,slow] [--with-1gib]
-#                              [--slow-full-file] [--tree-files 5000] [--tree-mib 100] [--out DIR]
-#                              [--fastpush BIN --controller BIN] [--keep]
+#   Benchmarks/compare-push.sh [--runs 3] [--scenarios LIST] [--links loopback,slow,rtt100] [--with-1gib]
+#                              [--slow-full-file] [--tree-files 5000] [--tree-mib 100] [--sources DIR]
+#                              [--out DIR] [--fastpush BIN --controller BIN] [--keep]
 #
 # Builds both binaries in release, generates seeded app trees in a temporary directory, runs every scenario and
 # method --runs times after a warm-up, and prints medians, ratios and the targets (PASS/MISS as measured). Writes
 # raw.csv, summary.json, table.txt and push.svg to --out. Traffic goes only to 127.0.0.1 and to the namespace's
-# own address, 10.213.0.2. See docs/BENCHMARKS.md.
+# own address, 10.213.0.2; the upgrade scenario fetches its two source archives with `pip download` once, into
+# --sources. See docs/BENCHMARKS.md.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -29,13 +31,16 @@ usage() {
 usage: $(basename "$0") [options]
 
   --runs N            timed runs of each method per scenario and link, after one warm-up (default 3)
-  --scenarios LIST    comma-separated, from: oneline,binary,added,deleted,nothing,restart,php (default: all)
-  --links LIST        loopback, slow or both (default loopback,slow; slow needs root, ip and tc)
+  --scenarios LIST    comma-separated, from: oneline,binary,added,new200,deleted,nothing,restart,upgrade,php
+                      (default: all)
+  --links LIST        comma-separated, from: loopback,slow,rtt100 (default: all; slow needs root, ip and tc)
   --with-1gib         the binary scenario on a 1 GiB file instead of 256 MiB
   --binary-mib N      the binary scenario's size in MiB (default 256)
   --tree-files N      files in the source tree (default 5000)
   --tree-mib N        MiB of text in the source tree (default 100)
   --php-files N       files in the PHP app (default 1500)
+  --sources DIR       where the upgrade scenario's release archives are kept (default: bench-results/sources
+                      under the repository; fetched with pip when missing)
   --slow-full-file    also push the big binary whole over the 10 Mbit/s link (minutes per run)
   --out DIR           where results go (default: bench-results/push under the repository)
   --fastpush BIN      use this fastpush binary (with --controller) instead of building them
@@ -46,7 +51,7 @@ EOF
 
 while (($# > 0)); do
     case "$1" in
-        --runs | --scenarios | --links | --binary-mib | --tree-files | --tree-mib | --php-files)
+        --runs | --scenarios | --links | --binary-mib | --tree-files | --tree-mib | --php-files | --sources)
             [[ $# -ge 2 ]] || die "$1 needs a value"
             [[ "$1" != --runs || "$2" =~ ^[1-9][0-9]*$ ]] || die "--runs must be a positive whole number, not '$2'"
             passed+=("$1" "$2"); shift 2 ;;

@@ -32,6 +32,8 @@ import push_report  # noqa: E402
 TOKEN = "bench-token-not-secret"
 TIME = "/usr/bin/time"
 HOST_ADDRESS, NAMESPACE_ADDRESS = "10.213.0.1", "10.213.0.2"
+SCENARIOS = ["oneline", "binary", "added", "new200", "deleted", "nothing", "restart", "upgrade", "php"]
+LINKS = ["loopback", "slow", "rtt100"]
 # A restart regex that matches no path: no push restarts the app, whatever the method.
 NEVER_RESTART = "^$never"
 RAW_FIELDS = [
@@ -122,6 +124,7 @@ class Link:
     title: str
     server_address: str
     prefix: list[str] = field(default_factory=list)  # runs a command on the server side
+    delay_ms: int = 0  # latency each way, added by the byte-counting relays
 
 
 class SlowLink:
@@ -178,13 +181,13 @@ class SlowLink:
 
 
 class Relay:
-    """push_relay.py: counts the bytes between a client and its server."""
+    """push_relay.py: counts the bytes between a client and its server, and holds them delay_ms each way."""
 
-    def __init__(self, host: str, port: int) -> None:
+    def __init__(self, host: str, port: int, delay_ms: int = 0) -> None:
         self.port, self.control = free_port(), free_port()
         self.process = subprocess.Popen(
-            [sys.executable, os.path.join(HERE, "push_relay.py"), str(self.port), host, str(port), str(self.control)],
-            stdout=subprocess.PIPE, text=True)
+            [sys.executable, os.path.join(HERE, "push_relay.py"), str(self.port), host, str(port), str(self.control),
+             str(delay_ms)], stdout=subprocess.PIPE, text=True)
         if self.process.stdout.readline().strip() != "ready":
             raise BenchError("the byte-counting relay did not start")
 
@@ -381,8 +384,9 @@ class Scenario:
         return methods
 
 
-def make_data(data: str, args: argparse.Namespace, wanted: list[str]) -> list[Scenario]:
-    scenarios = []
+def make_data(data: str, args: argparse.Namespace, wanted: list[str]) -> tuple[list[Scenario], list[str]]:
+    """The scenarios, and why any that was asked for cannot run here."""
+    scenarios, skipped = [], []
     tree_old = os.path.join(data, "tree-old")
 
     def variant(name: str) -> str:
@@ -390,7 +394,14 @@ def make_data(data: str, args: argparse.Namespace, wanted: list[str]) -> list[Sc
         run(["cp", "-al", tree_old, path])  # hard links: a changed file is replaced, never written through
         return path
 
-    tree_kinds = {"oneline", "added", "deleted", "nothing", "restart"}
+    def added_files(key: str, count: int, seed: int) -> Scenario:
+        new = variant(f"tree-{key}")
+        added = push_data.add_files(new, count, seed=seed)
+        added_bytes = sum(os.path.getsize(os.path.join(new, path)) for path in added)
+        return Scenario(key, f"{len(added)} new files in the source tree", tree_old, new,
+                        f"{len(added)} files of code-like text, {added_bytes:,} bytes")
+
+    tree_kinds = {"oneline", "added", "new200", "deleted", "nothing", "restart"}
     if tree_kinds & set(wanted):
         log(f"generating the source tree ({args.tree_files} files, {args.tree_mib} MiB of code-like text)...")
         paths = push_data.source_tree(tree_old, args.tree_files, args.tree_mib, seed=1)
@@ -404,11 +415,9 @@ def make_data(data: str, args: argparse.Namespace, wanted: list[str]) -> list[Sc
             scenarios.append(Scenario("oneline", f"one-line change in a source tree ({tree_title})", tree_old, new,
                                       f"{what} ({size_of:,} bytes)"))
         if "added" in wanted:
-            new = variant("tree-added")
-            added = push_data.add_files(new, args.added_files, seed=21)
-            added_bytes = sum(os.path.getsize(os.path.join(new, path)) for path in added)
-            scenarios.append(Scenario("added", f"{len(added)} new files in the source tree", tree_old, new,
-                                      f"{len(added)} files of code-like text, {added_bytes:,} bytes"))
+            scenarios.append(added_files("added", args.added_files, seed=21))
+        if "new200" in wanted:
+            scenarios.append(added_files("new200", 200, seed=61))
         if "deleted" in wanted:
             new = variant("tree-deleted")
             gone = push_data.pick(paths, tree_old, seed=31, count=args.deleted_files, low=0, high=1 << 40)
@@ -446,6 +455,17 @@ def make_data(data: str, args: argparse.Namespace, wanted: list[str]) -> list[Sc
             "binary", f"30 small edits in a {args.binary_mib} MiB binary", old, new,
             "random bytes; 30 edits of 1-64 bytes spread over the file, half replacements, half insertions",
             single_file="model.bin"))
+    if "upgrade" in wanted:
+        log(f"unpacking two releases of {push_data.UPGRADE_PACKAGE} (kept in {args.sources})...")
+        old, new = os.path.join(data, "release-old"), os.path.join(data, "release-new")
+        try:
+            what = push_data.release_upgrade(old, new, args.sources)
+            files, size = push_data.tree_bytes(new)
+            scenarios.append(Scenario("upgrade", f"a release upgrade of a real source tree ({files:,} files, "
+                                      f"{size / 2**20:.0f} MiB)", old, new, what))
+        except push_data.Unavailable as error:
+            log(f"skipping the upgrade scenario: {error}")
+            skipped.append(f"upgrade scenario: {error}")
     if "php" in wanted:
         log(f"generating the PHP app ({args.php_files} files)...")
         old = os.path.join(data, "php-old")
@@ -456,7 +476,7 @@ def make_data(data: str, args: argparse.Namespace, wanted: list[str]) -> list[Sc
         what = push_data.insert_lines(new, "wp-content/themes/benchtheme/functions.php", seed=51, count=5)
         scenarios.append(Scenario("php", f"one file edited in a WordPress-sized PHP app ({files:,} files, "
                                   f"{size / 2**20:.0f} MiB)", old, new, what))
-    return scenarios
+    return scenarios, skipped
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -494,6 +514,7 @@ class Bench:
         self.daemon: RsyncDaemon | None = None
         self.relays: list[Relay] = []
         self.reset_cache = ""
+        self.client_tree = os.path.join(work, "client-tree")
 
     def record(self, row: dict) -> None:
         with open(self.raw_path, "a", newline="") as handle:
@@ -505,17 +526,22 @@ class Bench:
     def fastpush(self, url: str, directory: str, cache: str, *flags: str, measure: bool = False):
         command = [self.args.fastpush, "push", url, directory, "--token", TOKEN, *flags]
         environment = dict(os.environ, FASTPUSH_CACHE_DIR=cache, NO_COLOR="1")
-        if measure:
-            return timed(command, self.work, environment)
-        return run(command, env=environment)
+        try:
+            if measure:
+                return timed(command, self.work, environment)
+            return run(command, env=environment)
+        except BenchError as error:
+            # The client's message says what it saw; the controller's side of the story is in its log.
+            state = "running" if self.controller.process.poll() is None else f"exited ({self.controller.process.returncode})"
+            raise BenchError(f"{error}\nthe controller ({state}) logged last:\n{self.controller.log_tail()}") from None
 
     def run_link(self, link: Link, scenarios: list[Scenario]) -> None:
         server = fresh_directory(os.path.join(self.work, f"server-{link.key}"))
         app_dir, module_dir = os.path.join(server, "app"), os.path.join(server, "rsync")
         os.makedirs(module_dir)
         self.daemon = RsyncDaemon(link, module_dir, server)
-        rsync_relay = Relay(link.server_address, self.daemon.port)
-        controller_relay = Relay(link.server_address, 1)  # retargeted at each controller start
+        rsync_relay = Relay(link.server_address, self.daemon.port, link.delay_ms)
+        controller_relay = Relay(link.server_address, 1, link.delay_ms)  # retargeted at each controller start
         self.relays = [rsync_relay, controller_relay]
         try:
             for scenario in scenarios:
@@ -544,8 +570,9 @@ class Bench:
         if link.key != "loopback" and scenario.key == "binary" and not self.args.slow_full_file:
             methods.remove("full-file")
             self.record({"link": link.key, "scenario": scenario.key, "method": "full-file", "run": 0,
-                         "note": "skipped on the slow link: the whole file as base64 JSON would take minutes per run "
-                                 "(--slow-full-file runs it); its bytes are the loopback figure"})
+                         "note": "skipped off loopback: the whole file as base64 JSON takes minutes per run at 10 Mbit/s, "
+                                 "and on the other links about as long as on loopback (--slow-full-file runs it); its "
+                                 "bytes are the loopback figure"})
         log(f"{link.key}: {scenario.key}: {scenario.title}; warm-up, then {self.args.runs} runs of {', '.join(methods)}")
         shutil.rmtree(app_dir, ignore_errors=True)
         mirror(scenario.old, app_dir)
@@ -559,6 +586,12 @@ class Bench:
         self.reset_cache = self.cache_dir()
         if not scenario.restart:
             self.fastpush(url, scenario.new, self.reset_cache)
+        # The developer's own tree, which the steady-state runs edit in place from OLD to NEW, so that the client's
+        # stat cache sees what it sees in use. Its files must be older than the stat cache's racy interval (2 s)
+        # when the first push scans them, as in a tree that was not just copied.
+        if "fastpush" in methods:
+            mirror(scenario.old, self.client_tree)
+            time.sleep(2.5)
         try:
             for run_number in range(self.args.runs + 1):
                 for method in methods:
@@ -579,17 +612,16 @@ class Bench:
         if method.startswith("rsync"):
             return self.measure_rsync(scenario, method, module_dir, rsync_relay)
         # Put the server back to OLD. `--resync` makes the server match OLD whatever the cache believes (the
-        # original API's pushes bypass the cache); the push leaves the cache knowing that the server holds OLD,
-        # with the signatures of OLD's files: the steady state for the timed push of NEW.
+        # original API's pushes bypass the cache).
         if scenario.restart:
             self.controller.stop()
             mirror(scenario.old, app_dir)
             self.start_controller(link, app_dir, controller_relay)
         else:
             self.fastpush(url, scenario.old, self.reset_cache, "--resync")
-        flags = []
+        flags, pushed = [], scenario.new
         if method == "fastpush":
-            cache = self.reset_cache
+            cache, pushed = self.first_push_then_edits(url, scenario), self.client_tree
         else:
             cache = self.cache_dir()  # empty: what a first push, or one after losing the cache, starts from
             if method == "full-file":
@@ -597,8 +629,9 @@ class Bench:
         controller_relay.take()
         self.controller.reset_peak()
         cpu_before = self.controller.cpu_seconds()
-        measured = self.fastpush(url, scenario.new, cache, *flags, measure=True)
+        measured = self.fastpush(url, pushed, cache, *flags, measure=True)
         up, down, connections = controller_relay.take()
+        shutil.rmtree(cache)  # thousands of signature files each: not kept for the whole run
         requests = re.findall(r"(\d+) requests?\b", measured.output)
         return {
             "wall_s": f"{measured.wall:.4f}", "up_bytes": up, "down_bytes": down, "connections": connections,
@@ -608,6 +641,20 @@ class Bench:
             "requests": requests[-1] if requests else ("1" if "Nothing to push" in measured.output else ""),
             "output": measured.output,
         }
+
+    def first_push_then_edits(self, url: str, scenario: Scenario) -> str:
+        """The path a user takes to a steady-state push, up to the push itself; returns the client's cache.
+
+        Right after `cf push` (the server holds OLD), the first `fastpush push` of the developer's tree, with no
+        cache, finds nothing to send and keeps the manifest, the stat cache of the tree and the signatures of its
+        files; then the developer edits the tree (here: it becomes NEW, only the files that differ rewritten)."""
+        mirror(scenario.old, self.client_tree)
+        cache = self.cache_dir()
+        first = self.fastpush(url, self.client_tree, cache)
+        if "Nothing to push" not in first.stdout + first.stderr:
+            raise BenchError(f"{scenario.key}: the first push of the tree as staged sent something: {first.stdout}{first.stderr}")
+        mirror(scenario.new, self.client_tree)
+        return cache
 
     def measure_rsync(self, scenario: Scenario, method: str, module_dir: str, relay: Relay) -> dict:
         mirror(scenario.old, module_dir)
@@ -713,8 +760,8 @@ def main() -> None:
     parser.add_argument("--fastpush", required=True)
     parser.add_argument("--controller", required=True)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--scenarios", default="oneline,binary,added,deleted,nothing,restart,php")
-    parser.add_argument("--links", default="loopback,slow")
+    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--links", default=",".join(LINKS))
     parser.add_argument("--tree-files", type=int, default=5000)
     parser.add_argument("--tree-mib", type=float, default=100)
     parser.add_argument("--php-files", type=int, default=1500)
@@ -722,18 +769,18 @@ def main() -> None:
     parser.add_argument("--added-files", type=int, default=20)
     parser.add_argument("--deleted-files", type=int, default=20)
     parser.add_argument("--slow-full-file", action="store_true")
+    parser.add_argument("--sources", default=os.path.join(os.path.dirname(HERE), "bench-results", "sources"))
     parser.add_argument("--netns", default=f"fpbench{os.getpid()}")
     parser.add_argument("--out", required=True)
     parser.add_argument("--keep", action="store_true")
     args = parser.parse_args()
 
     wanted = [key.strip() for key in args.scenarios.split(",") if key.strip()]
-    known = {"oneline", "binary", "added", "deleted", "nothing", "restart", "php"}
-    if not wanted or set(wanted) - known:
-        raise SystemExit(f"compare-push: --scenarios takes a comma-separated list of {', '.join(sorted(known))}")
+    if not wanted or set(wanted) - set(SCENARIOS):
+        raise SystemExit(f"compare-push: --scenarios takes a comma-separated list of {', '.join(SCENARIOS)}")
     links = [key.strip() for key in args.links.split(",") if key.strip()]
-    if not links or set(links) - {"loopback", "slow"}:
-        raise SystemExit("compare-push: --links takes loopback, slow or both (comma-separated)")
+    if not links or set(links) - set(LINKS):
+        raise SystemExit(f"compare-push: --links takes a comma-separated list of {', '.join(LINKS)}")
 
     # SIGTERM and SIGHUP unwind like Ctrl-C, so every `finally` below runs (servers stopped, namespace removed).
     def interrupted(number, _frame):
@@ -750,14 +797,17 @@ def main() -> None:
     slow = SlowLink(args.netns)
     bench = Bench(args, work, raw_path)
     meta = {"machine": machine_description(args), "runs": args.runs, "links": {}, "scenarios": [], "skipped": [],
-            "parameters": {key: value for key, value in vars(args).items() if key not in ("fastpush", "controller", "out", "netns")}}
+            "parameters": {key: value for key, value in vars(args).items() if key not in ("fastpush", "controller", "out", "netns", "sources")}}
     started = time.monotonic()
     try:
-        scenarios = make_data(os.path.join(work, "data"), args, wanted)
+        scenarios, meta["skipped"] = make_data(os.path.join(work, "data"), args, wanted)
         meta["scenarios"] = [{"key": s.key, "title": s.title, "detail": s.detail} for s in scenarios]
         for key in links:
             if key == "loopback":
                 link = Link("loopback", "loopback (127.0.0.1)", "127.0.0.1")
+            elif key == "rtt100":
+                link = Link("rtt100", "100 ms round trip (loopback; the byte-counting relays hold every byte 50 ms each "
+                            "way)", "127.0.0.1", delay_ms=50)
             else:
                 reason = SlowLink.unavailable_reason()
                 if reason is None:

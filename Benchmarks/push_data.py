@@ -6,6 +6,8 @@ Imported by push_bench.py; usable alone to look at the data:
     push_data.py source DIR [--files 5000] [--mib 100] [--seed 1]    a source tree of text files
     push_data.py php DIR [--files 1500] [--seed 2]                   a WordPress-sized PHP app
 
+It also unpacks the upgrade scenario's real source tree, two releases of a Python package (release_upgrade).
+
 Text is code-like lines drawn from a seeded corpus (identifiers, calls, comments), so it compresses about as
 well as real source code (zlib gets roughly 3-4x), and no two files are the same. Every generated file gets
 the same fixed modification time, so copies made with `cp -a` or hard links look unchanged to rsync's quick
@@ -13,9 +15,13 @@ check; a changed file gets a later fixed time. The same seed gives the same byte
 """
 
 import argparse
+import filecmp
+import hashlib
 import math
 import os
 import random
+import subprocess
+import sys
 
 GENERATED_AT = 1_704_067_200  # 2024-01-01 00:00:00 UTC: every generated file
 EDITED_AT = 1_717_243_200  # 2024-06-01 12:00:00 UTC: every file a scenario changes or adds
@@ -26,6 +32,15 @@ WORDS = (
     "field record entry offset length size total limit queue task worker event signal stream reader writer "
     "header body status query filter order page account invoice price amount retry timeout deadline context"
 ).split()
+# The upgrade scenario: two releases of a real Python package, their source archives as published (fetched with
+# `pip download` once, then kept), with their SHA-256 so that every run measures the same bytes. About a third of
+# its ~850 files differ between the two.
+UPGRADE_PACKAGE = "networkx"
+UPGRADE_RELEASES = {
+    "3.0": "9a9992345353618ae98339c2b63d8201c381c2944f38a2ab49cb45a4c667e412",
+    "3.1": "de346335408f84de0eada6ff9fafafff9bcda11f0a0dfaa931133debb146ab61",
+}
+
 TYPES = "Int String Bool Data Double [String] [Int] Result Config Session Request Response Date URL".split()
 
 
@@ -206,6 +221,60 @@ def pick(paths: list[str], root: str, seed: int, count: int, low: int = 8 << 10,
     """`count` distinct paths whose files have between `low` and `high` bytes, chosen with the seed."""
     candidates = [path for path in paths if low <= os.path.getsize(os.path.join(root, path)) <= high]
     return random.Random(seed).sample(candidates, count)
+
+
+class Unavailable(Exception):
+    """A data source this machine cannot provide; the message says why."""
+
+
+def release_archive(version: str, cache: str) -> str:
+    """UPGRADE_PACKAGE's source archive of `version` in `cache`, downloaded there with pip when it is missing."""
+    name = f"{UPGRADE_PACKAGE}-{version}.tar.gz"
+    path = os.path.join(cache, name)
+    if not os.path.exists(path):
+        os.makedirs(cache, exist_ok=True)
+        command = [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:", "--quiet",
+                   "--dest", cache, f"{UPGRADE_PACKAGE}=={version}"]
+        try:
+            fetched = subprocess.run(command, capture_output=True, text=True, timeout=600)
+            why = (fetched.stderr or fetched.stdout).strip().splitlines()[-1:] or [f"exit status {fetched.returncode}"]
+        except subprocess.TimeoutExpired:
+            why = ["no answer in 10 minutes"]
+        if not os.path.exists(path):
+            raise Unavailable(f"{name} is not in {cache} and `pip download` could not fetch it ({why[0]}); "
+                              "copy the archive there to run this scenario offline")
+    with open(path, "rb") as handle:
+        digest = hashlib.sha256(handle.read()).hexdigest()
+    if digest != UPGRADE_RELEASES[version]:
+        raise Unavailable(f"{path} is not the published {name} (SHA-256 {digest}); remove it to fetch it again")
+    return path
+
+
+def relative_files(root: str) -> set[str]:
+    return {os.path.relpath(os.path.join(directory, name), root) for directory, _, names in os.walk(root) for name in names}
+
+
+def release_upgrade(old_root: str, new_root: str, cache: str) -> str:
+    """Unpacks the older release into old_root and the newer into new_root; returns a description.
+
+    Every file of the older one and every unchanged file of the newer one gets GENERATED_AT, a changed or new
+    file EDITED_AT, as a checkout of the new release over a working tree leaves them (unchanged files keep their
+    times, so rsync's quick check skips them as in the other scenarios)."""
+    old_version, new_version = UPGRADE_RELEASES
+    for version, root in ((old_version, old_root), (new_version, new_root)):
+        os.makedirs(root)
+        subprocess.run(["tar", "-xzf", release_archive(version, cache), "-C", root, "--strip-components=1"], check=True)
+    old_files, new_files = relative_files(old_root), relative_files(new_root)
+    changed = {path for path in old_files & new_files
+               if not filecmp.cmp(os.path.join(old_root, path), os.path.join(new_root, path), shallow=False)}
+    for path in old_files:
+        os.utime(os.path.join(old_root, path), (GENERATED_AT, GENERATED_AT))
+    for path in new_files:
+        mtime = EDITED_AT if path in changed or path not in old_files else GENERATED_AT
+        os.utime(os.path.join(new_root, path), (mtime, mtime))
+    return (f"{UPGRADE_PACKAGE} {old_version} -> {new_version}, its source releases as published: {len(old_files)} -> "
+            f"{len(new_files)} files, {len(changed)} changed, {len(new_files - old_files)} added, "
+            f"{len(old_files - new_files)} removed")
 
 
 def tree_bytes(root: str) -> tuple[int, int]:

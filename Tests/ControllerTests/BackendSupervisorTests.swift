@@ -17,7 +17,7 @@ import Testing
         configuration.environment["BACKEND_TEST_MARKER"] = "inherited"
         try await withSupervisor(configuration) { supervisor in
             try await supervisor.start()
-            #expect(await supervisor.waitUntilReady(timeout: .seconds(10)))
+            #expect(await supervisor.waitUntilReady(timeout: .seconds(60)))
 
             let snapshot = await supervisor.snapshot()
             #expect(snapshot.state == .running)
@@ -97,7 +97,7 @@ import Testing
         let fixture = try BackendFixture()
         try await withSupervisor(fixture.configuration("sleep 1000 & " + Self.httpServer)) { supervisor in
             try await supervisor.start()
-            #expect(await supervisor.waitUntilReady(timeout: .seconds(10)))
+            #expect(await supervisor.waitUntilReady(timeout: .seconds(60)))
             let first = try #require(await supervisor.snapshot().pid)
             #expect(await eventually { liveMembers(ofProcessGroup: first).count == 2 }, "python and its sleep")
 
@@ -125,16 +125,20 @@ import Testing
         let command =
             #"n=$(cat runs 2>/dev/null || echo 0); n=$((n + 1)); echo $n > runs; "#
             + #"if [ $n -ge 2 ]; then while [ ! -e gate ]; do sleep 0.02; done; fi; "# + Self.httpServer
-        try await withSupervisor(fixture.configuration(command)) { supervisor in
+        // The restart's own wait for readiness runs while the test holds the gate shut: on a loaded machine that
+        // took more than the fixture's 10 s once.
+        var configuration = fixture.configuration(command)
+        configuration.readinessTimeout = .seconds(60)
+        try await withSupervisor(configuration) { supervisor in
             try await supervisor.start()
-            #expect(await supervisor.waitUntilReady(timeout: .seconds(10)))
+            #expect(await supervisor.waitUntilReady(timeout: .seconds(60)))
 
             let restart = Task { try await supervisor.restart() }
             #expect(await eventually { fixture.contents(of: "runs") == "2\n" })
             #expect(await supervisor.snapshot().state == .starting)
             #expect(await supervisor.waitUntilReady(timeout: .milliseconds(100)) == false, "a short wait times out")
 
-            let request = Task { await supervisor.waitUntilReady(timeout: .seconds(10)) }
+            let request = Task { await supervisor.waitUntilReady(timeout: .seconds(60)) }
             fixture.create("gate")
             #expect(await request.value)
             let report = try await restart.value
@@ -244,7 +248,7 @@ import Testing
             restartsOnCrash: true, initialDelay: .milliseconds(100), maximumDelay: .milliseconds(400))
         try await withSupervisor(configuration) { supervisor in
             try await supervisor.start()
-            #expect(await supervisor.waitUntilReady(timeout: .seconds(10)), "waits through the restarts")
+            #expect(await supervisor.waitUntilReady(timeout: .seconds(60)), "waits through the restarts")
             let snapshot = await supervisor.snapshot()
             #expect(snapshot.state == .running)
             #expect(snapshot.restartCount == 2)
@@ -297,8 +301,8 @@ import Testing
             try await supervisor.start()
             let clock = ContinuousClock()
             let began = clock.now
-            #expect(await supervisor.waitUntilReady(timeout: .seconds(10)) == false)
-            #expect(began.duration(to: clock.now) < .seconds(5), "answered by the crash, not the timeout")
+            #expect(await supervisor.waitUntilReady(timeout: .seconds(60)) == false)
+            #expect(began.duration(to: clock.now) < .seconds(30), "answered by the crash, not the timeout")
 
             let snapshot = await supervisor.snapshot()
             #expect(snapshot.state == .crashed(.exited(code: 127)))
@@ -346,7 +350,7 @@ private func withSupervisor(
 }
 
 /// Polls `condition` every 20 ms until it holds or `limit` passes.
-private func eventually(within limit: Duration = .seconds(10), _ condition: () async -> Bool) async -> Bool {
+private func eventually(within limit: Duration = .seconds(30), _ condition: () async -> Bool) async -> Bool {
     let clock = ContinuousClock()
     let deadline = clock.now + limit
     while true {
@@ -414,7 +418,7 @@ private final class BackendFixture {
     func configuration(_ command: String) -> BackendSupervisor.Configuration {
         BackendSupervisor.Configuration(
             command: command, workingDirectory: directory, backendPort: port, gracePeriod: .seconds(5),
-            readinessTimeout: .seconds(10),
+            readinessTimeout: .seconds(60),
             passThrough: OutputPassThrough(standardOutput: logDescriptor, standardError: logDescriptor))
     }
 

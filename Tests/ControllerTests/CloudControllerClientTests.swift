@@ -69,12 +69,12 @@ import Testing
             for host in ["localhost", "127.0.0.1"] {
                 let answer = try await client.get(
                     "https://\(host):\(port)/v3/apps/guid/permissions?x=1",
-                    headers: [("Authorization", "bearer developer-token")], timeout: .seconds(10), bodyLimit: 1024)
+                    headers: [("Authorization", "bearer developer-token")], timeout: .seconds(60), bodyLimit: 1024)
                 #expect(answer.status == 200)
                 #expect(String(decoding: answer.body, as: UTF8.self).contains(#""read_sensitive_data":true"#))
             }
             let refused = try await client.get(
-                "https://localhost:\(port)/v3/apps/guid/permissions", headers: [], timeout: .seconds(10),
+                "https://localhost:\(port)/v3/apps/guid/permissions", headers: [], timeout: .seconds(60),
                 bodyLimit: 1024)
             #expect(refused.status == 401)
         }
@@ -85,7 +85,7 @@ import Testing
         try await Self.withServer { port in
             await #expect(throws: (any Error).self) {
                 try await systemTrust.get(
-                    "https://localhost:\(port)/v3/apps/guid/permissions", headers: [], timeout: .seconds(10),
+                    "https://localhost:\(port)/v3/apps/guid/permissions", headers: [], timeout: .seconds(60),
                     bodyLimit: 1024)
             }
         }

@@ -28,7 +28,7 @@ import Testing
             print("oversized heads: resident \(settled >> 20) MiB after 16 heads of 1 MiB, \(after >> 20) MiB after 64 more")
             // Kept at the rate once seen (about 200 KB a head: 35 to 233 MB over 1,000), 64 heads would add 12 MiB.
             #expect(after - settled < 6 << 20, "resident memory grew from \(settled) to \(after) bytes")
-            let page = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(controller.port)/page"), timeout: .seconds(10))
+            let page = try await client.execute(HTTPClientRequest(url: "http://127.0.0.1:\(controller.port)/page"), timeout: .seconds(60))
             #expect(page.status == .ok, "the app is still served")
         } catch {
             Issue.record("\(error); log: \(controller.tail())")

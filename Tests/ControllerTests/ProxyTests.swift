@@ -222,7 +222,7 @@ import Testing
             #expect(slow.status == 503)
             #expect(String(decoding: slow.body, as: UTF8.self).contains("did not start accepting connections"))
             // Stopped, no app is coming: the answer does not wait.
-            #expect(await harness.server.backend.waitUntilReady(timeout: .seconds(10)))
+            #expect(await harness.server.backend.waitUntilReady(timeout: .seconds(60)))
             await harness.server.backend.stop()
             let stopped = try await harness.request("/page", token: .some(nil))
             #expect(stopped.status == 503)

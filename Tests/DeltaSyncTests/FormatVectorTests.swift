@@ -20,6 +20,21 @@ import Testing
         #expect(signature.weakSums == [0x2fca_a4e9, 0x3324_a083])
     }
 
+    @Test func signatureStoreExample() throws {
+        let signature = Signature(bytes: Self.old, parameters: try SignatureParameters(blockSize: 64, strongHashLength: 4))
+        var store = SignatureStore()
+        store.insert(signature, lastUsed: 1_767_225_600)
+        let expected = Self.bytes("""
+            4650 5353 0140 0000 0034 7f1c 6252 594d ab08 4730 0d3b 4f9f 4e00 b955 6900 0000 \
+            0046 5053 4701 4004 6434 7f1c 6252 594d ab08 4730 0d3b 4f9f 4ee9 a4ca 2f85 d6c7 \
+            c183 a024 33c9 5aaa e37a 87e1 5cb8 c1a2 79bd d189 799c f17a 7b
+            """)
+        #expect(store.encoded() == expected)
+        let (decoded, damage) = SignatureStore.decoding(expected)
+        #expect(damage == nil)
+        #expect(decoded.signature(for: signature.fileDigest)?.encoded() == signature.encoded())
+    }
+
     @Test func deltaExample() throws {
         let signature = Signature(bytes: Self.old, parameters: try SignatureParameters(blockSize: 64, strongHashLength: 4))
         let delta = Delta.make(signature: signature, bytes: Self.new).delta

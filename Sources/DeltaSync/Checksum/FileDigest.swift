@@ -103,11 +103,7 @@ public struct FileDigest: Hashable, Sendable, CustomStringConvertible, Comparabl
             var source = source
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
             defer { buffer.deallocate() }
-            while true {
-                let count = try source.read(into: buffer)
-                if count == 0 { return }
-                update(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
-            }
+            try source.readAll(through: buffer) { update($0) }
         }
 
         /// The digest of everything fed so far.

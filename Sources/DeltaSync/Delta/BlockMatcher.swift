@@ -51,7 +51,7 @@ struct BlockMatcher<Source: ByteSource, Sink: ByteSink>: ~Copyable {
 
     init(
         signature: Signature, source: Source, sink: Sink, compress: Bool, primer: [UInt8] = [],
-        threads: Int = Parallelism.processorCount, parallelScanAfter: Int = 256 * 1024
+        threads: Int = Parallel.processorCount, parallelScanAfter: Int = 256 * 1024
     ) {
         self.signature = signature
         self.source = source

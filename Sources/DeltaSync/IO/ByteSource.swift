@@ -7,6 +7,23 @@ public protocol ByteSource {
     mutating func read(into buffer: UnsafeMutableRawBufferPointer) throws(DeltaSyncError) -> Int
 }
 
+extension ByteSource {
+    /// Reads everything left, a piece at a time through `buffer`, handing each piece to `body`; returns how many
+    /// bytes were read.
+    @discardableResult
+    package mutating func readAll(
+        through buffer: UnsafeMutableRawBufferPointer, _ body: (UnsafeRawBufferPointer) -> Void
+    ) throws(DeltaSyncError) -> Int {
+        var total = 0
+        while true {
+            let count = try read(into: buffer)
+            if count == 0 { return total }
+            body(UnsafeRawBufferPointer(rebasing: buffer[..<count]))
+            total += count
+        }
+    }
+}
+
 /// Something that can be read at any offset, as a patch reads its basis.
 public protocol RandomAccessByteSource {
     /// The number of bytes available.

@@ -24,13 +24,19 @@ package enum FileTree {
         }
     }
 
-    /// Creates `path` and any missing parents.
+    /// Creates `path` and any missing parents; a directory another process creates meanwhile is fine.
     package static func makeDirectories(_ path: String, mode: UInt32 = 0o755) throws(DeltaSyncError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if try SystemCall.lstatIfPresent(current) == nil {
-                _ = try SystemCall.retrying("create the directory", current) { mkdir(current, mode_t(mode)) }
+            guard try SystemCall.lstatIfPresent(current) == nil else { continue }
+            while mkdir(current, mode_t(mode)) != 0 {
+                let code = errno
+                if code == EINTR { continue }
+                if code == EEXIST, let made = try SystemCall.lstatIfPresent(current), made.st_mode & S_IFMT == S_IFDIR {
+                    break
+                }
+                throw SystemCall.failure("create the directory", current, code)
             }
         }
     }

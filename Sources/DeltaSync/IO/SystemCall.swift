@@ -80,6 +80,12 @@ package enum SystemCall {
         _ = try retrying("set the mode of", path) { Glibc.fchmod(fd, mode) }
     }
 
+    /// Waits for, and takes, an advisory lock on the whole file: `LOCK_SH` (shared with other readers) or
+    /// `LOCK_EX` (exclusive). Closing the descriptor releases it.
+    package static func lock(_ fd: Int32, _ operation: Int32, path: String) throws(DeltaSyncError) {
+        _ = try retrying("lock", path) { linuxFlock(fd, operation) }
+    }
+
     package static func fstat(_ fd: Int32, path: String) throws(DeltaSyncError) -> stat {
         var result = stat()
         _ = try retrying("inspect", path) { Glibc.fstat(fd, &result) }
@@ -189,3 +195,7 @@ private let temporaryCounter = Atomic<Int>(0)
 /// `syncfs(2)`, which the Glibc module does not export (it is declared only under `_GNU_SOURCE`).
 @_silgen_name("syncfs")
 private func linuxSyncfs(_ descriptor: Int32) -> Int32
+
+/// `flock(2)`: in Swift the name `flock` is the structure `fcntl` locks take, not the call.
+@_silgen_name("flock")
+private func linuxFlock(_ descriptor: Int32, _ operation: Int32) -> Int32

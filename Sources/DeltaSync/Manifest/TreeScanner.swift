@@ -17,6 +17,23 @@ public struct TreeScanner: Sendable {
     public var cache: StatCache<FileDigest>
     /// How many threads hash files (default: the number of online cores).
     public var hashingThreads: Int
+    /// Which files a scan signs as it reads them; `nil`, the default, signs none.
+    package var signing: Signing?
+
+    /// Which of the files it reads a scan also signs, from the bytes hashing reads anyway
+    /// (``ScanResult/signatures``), so that keeping their signatures costs no second read.
+    package struct Signing: Sendable {
+        /// Files smaller than this are not signed.
+        package var minimumSize: Int
+        /// Whether content with this digest still needs a signature; `false` for one kept already. Asked of files
+        /// that fit in one read, which are hashed before they are signed (larger ones are signed as they are read).
+        package var isNeeded: @Sendable (FileDigest) -> Bool
+
+        package init(minimumSize: Int, isNeeded: @escaping @Sendable (FileDigest) -> Bool = { _ in true }) {
+            self.minimumSize = minimumSize
+            self.isNeeded = isNeeded
+        }
+    }
 
     /// A scanner of `root` with the given rules (default: the root's `.cfignore` and the cf CLI defaults).
     public init(root: String, ignoreRules: IgnoreRules? = nil, cache: StatCache<FileDigest> = StatCache()) throws(DeltaSyncError) {
@@ -27,7 +44,7 @@ public struct TreeScanner: Sendable {
             self.ignoreRules = try IgnoreRules.load(root: root)
         }
         self.cache = cache
-        hashingThreads = Parallelism.processorCount
+        hashingThreads = Parallel.processorCount
     }
 
     /// An entry a scan left out, and why.
@@ -50,6 +67,8 @@ public struct TreeScanner: Sendable {
         public var hashedBytes: Int
         /// Files whose digest came from the cache.
         public var cachedFiles: Int
+        /// The signatures of the files read that ``TreeScanner/signing`` asked for, by digest.
+        package var signatures: [FileDigest: Signature] = [:]
     }
 
     /// Scans the tree now.
@@ -144,12 +163,14 @@ public struct TreeScanner: Sendable {
         let hashed = hashInParallel(pending.map { root + "/" + entries[$0].path })
         var hashedBytes = 0
         var unhashed = 0
+        var signatures: [FileDigest: Signature] = [:]
         for (slot, position) in pending.enumerated() {
             switch hashed[slot] {
-            case .success(let (digest, size)):
+            case .success(let (digest, size, signature)):
                 entries[position].digest = digest
                 entries[position].size = size
                 hashedBytes += size
+                if let signature { signatures[digest] = signature }
             case .failure(let error):
                 unreadable.insert(position)
                 unhashed += 1
@@ -170,7 +191,7 @@ public struct TreeScanner: Sendable {
         cache.keepOnly(keptPaths)
         return ScanResult(
             manifest: try Manifest(entries: kept), skipped: skipped, hashedFiles: pending.count - unhashed,
-            hashedBytes: hashedBytes, cachedFiles: cachedFiles)
+            hashedBytes: hashedBytes, cachedFiles: cachedFiles, signatures: signatures)
     }
 
     /// Why an entry the scan could not inspect or list is left out, and what to do about it.
@@ -179,24 +200,26 @@ public struct TreeScanner: Sendable {
         return "it cannot be read (\(reason)); make it readable (chmod u+rx) to include it"
     }
 
+    /// What hashing one file yields: its digest, the bytes read, and its signature when one was asked for.
+    private typealias Hashed = (digest: FileDigest, size: Int, signature: Signature?)
+
     /// Hashes `paths` on ``hashingThreads`` threads; each thread takes the next file when it finishes one,
-    /// so one large file does not hold up the rest.
-    private func hashInParallel(_ paths: [String]) -> [Result<(FileDigest, Int), DeltaSyncError>] {
-        let results = UnsafeMutableBufferPointer<Result<(FileDigest, Int), DeltaSyncError>>.allocate(
-            capacity: paths.count)
+    /// so one large file does not hold up the rest. Each thread reads through one buffer of its own.
+    private func hashInParallel(_ paths: [String]) -> [Result<Hashed, DeltaSyncError>] {
+        let results = UnsafeMutableBufferPointer<Result<Hashed, DeltaSyncError>>.allocate(capacity: paths.count)
         defer { results.deallocate() }
         let next = WorkCounter()
         let threads = min(hashingThreads, max(1, paths.count))
+        let signing = self.signing
         nonisolated(unsafe) let output = results
         DispatchQueue.concurrentPerform(iterations: threads) { _ in
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.readSize, alignment: 64)
+            defer { buffer.deallocate() }
             while true {
                 let index = next.take()
                 guard index < paths.count else { return }
-                let result = Result { () throws(DeltaSyncError) -> (FileDigest, Int) in
-                    let reader = try FileReader(path: paths[index])
-                    var hasher = FileDigest.Hasher()
-                    try hasher.update(from: reader)
-                    return (hasher.finalize(), reader.count)
+                let result = Result { () throws(DeltaSyncError) -> Hashed in
+                    try Self.hash(paths[index], through: buffer, signing: signing)
                 }
                 (output.baseAddress! + index).initialize(to: result)
             }
@@ -205,10 +228,35 @@ public struct TreeScanner: Sendable {
         _ = results.deinitialize()
         return collected
     }
-}
 
-/// Hands out consecutive indices to threads.
-private final class WorkCounter: Sendable {
-    private let value = Atomic<Int>(0)
-    func take() -> Int { value.wrappingAdd(1, ordering: .relaxed).oldValue }
+    /// Bytes a hashing thread reads at once.
+    private static let readSize = 1 << 20
+
+    /// Hashes the file at `path`, reading it through `buffer`, and signs it as `signing` asks: a file that fits in
+    /// the buffer once its digest says its signature is needed, from the bytes still in the buffer; a larger one as
+    /// it is read, since its bytes are gone by the time its digest is known.
+    private static func hash(
+        _ path: String, through buffer: UnsafeMutableRawBufferPointer, signing: Signing?
+    ) throws(DeltaSyncError) -> Hashed {
+        var reader = try FileReader(path: path)
+        let signs = signing.map { reader.count >= $0.minimumSize } ?? false
+        let fits = reader.count <= buffer.count
+        var builder =
+            signs && !fits ? SignatureBuilder(parameters: .forFile(size: reader.count), expectedSize: reader.count) : nil
+        var hasher = FileDigest.Hasher()
+        var reads = 0
+        let size = try reader.readAll(through: buffer) { piece in
+            hasher.update(piece)
+            builder?.update(piece)
+            reads += 1
+        }
+        let digest = hasher.finalize()
+        // Read in one piece, the whole content is still in the buffer; a file that grew while it was read is left
+        // unsigned (whoever needs its signature reads it again).
+        if signs, fits, reads <= 1, signing!.isNeeded(digest) {
+            builder = SignatureBuilder(parameters: .forFile(size: size), expectedSize: size)
+            builder!.update(UnsafeRawBufferPointer(rebasing: buffer[..<size]))
+        }
+        return (digest, size, builder?.finalize(fileDigest: digest))
+    }
 }

@@ -46,7 +46,7 @@ public struct Signature: Sendable {
     ///
     /// A large file is read and hashed by every processor at once (``init(file:parameters:threads:)``).
     public init(file path: String, parameters: SignatureParameters? = nil) throws(DeltaSyncError) {
-        try self.init(file: path, parameters: parameters, threads: Parallelism.processorCount)
+        try self.init(file: path, parameters: parameters, threads: Parallel.processorCount)
     }
 
     /// The same on at most `threads` threads; the signature does not depend on their number.
@@ -158,46 +158,18 @@ public struct Signature: Sendable {
         }
     }
 
-    /// The signature of everything `source` holds, read once in pieces of about 256 KiB.
+    /// The signature of everything `source` holds, read once in pieces of 1 MiB.
     public init(reading source: some ByteSource, parameters: SignatureParameters) throws(DeltaSyncError) {
         var source = source
-        let blockSize = parameters.blockSize
-        let mask = BlockHash.mask(byteCount: parameters.strongHashLength)
-        let chunk = Self.pieceLength(blockSize: blockSize)
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunk, alignment: 64)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 20, alignment: 64)
         defer { buffer.deallocate() }
         var digest = FileDigest.Hasher()
-        var weakSums: [UInt32] = []
-        var strongHashes: [UInt64] = []
-        var size = 0
-        while true {
-            // Fill the whole chunk so every block but the file's last is complete.
-            var filled = 0
-            while filled < chunk {
-                let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[filled...]))
-                if count == 0 { break }
-                filled += count
-            }
-            if filled == 0 { break }
-            let data = UnsafeRawBufferPointer(rebasing: buffer[..<filled])
-            digest.update(data)
-            let first = weakSums.count
-            let blocks = (filled + blockSize - 1) / blockSize
-            weakSums.append(contentsOf: repeatElement(0, count: blocks))
-            strongHashes.append(contentsOf: repeatElement(0, count: blocks))
-            weakSums.withUnsafeMutableBufferPointer { weakSums in
-                strongHashes.withUnsafeMutableBufferPointer { strongHashes in
-                    Self.hashBlocks(
-                        of: data, blockSize: blockSize, mask: mask, weakSums: weakSums.baseAddress! + first,
-                        strongHashes: strongHashes.baseAddress! + first)
-                }
-            }
-            size += filled
-            if filled < chunk { break }
+        var builder = SignatureBuilder(parameters: parameters)
+        try source.readAll(through: buffer) { piece in
+            digest.update(piece)
+            builder.update(piece)
         }
-        self.init(
-            parameters: parameters, fileSize: size, fileDigest: digest.finalize(), weakSums: weakSums,
-            strongHashes: strongHashes)
+        self = builder.finalize(fileDigest: digest.finalize())
     }
 
     /// Writes the weak sum and masked strong hash of each block of `data` (the last may be short).

@@ -96,27 +96,33 @@ public struct BundleApplier: Sendable {
         return result
     }
 
-    /// Makes the staged files durable before the journal names them: each file, when there are few, else the
-    /// whole file system in one call (one journal commit instead of one per file); then the staging directory.
-    /// Empty files need no flush of their own: their creation is directory metadata, flushed with the directory.
+    /// Makes the staged files durable before the journal names them, then the staging directory. The files are
+    /// flushed on several threads at once, which the file system's journal commits together (260 files: 1 s one
+    /// by one, 0.06 s on 16 threads); a push of very many files flushes the whole file system in one call
+    /// instead, which also waits for what others wrote to it. Empty files need no flush of their own: their
+    /// creation is directory metadata, flushed with the directory.
     private static func flushStaged(_ names: [String], in staging: String) throws(DeltaSyncError) {
         let directory = try SystemCall.open(staging, O_RDONLY | O_DIRECTORY)
         defer { SystemCall.close(directory) }
-        if names.count > filesFlushedOneByOne {
+        if names.count > filesFlushedEach {
             try SystemCall.syncFileSystem(directory, path: staging)
         } else {
-            for name in names {
-                let file = try SystemCall.open(staging + "/" + name, O_RDONLY)
-                defer { SystemCall.close(file) }
-                try SystemCall.fsync(file, path: staging + "/" + name)
+            let flushed = Parallel.map(names.count, threads: flushingThreads) { index in
+                Result { () throws(DeltaSyncError) in
+                    let path = staging + "/" + names[index]
+                    let file = try SystemCall.open(path, O_RDONLY)
+                    defer { SystemCall.close(file) }
+                    try SystemCall.fsync(file, path: path)
+                }
             }
+            for case .failure(let error) in flushed { throw error }
         }
         try SystemCall.fsync(directory, path: staging)
     }
 
-    /// Up to this many staged files are flushed one by one; more, and one `syncfs` is cheaper (it also flushes
-    /// what others wrote to the file system, which a push of a few files should not wait for).
-    private static let filesFlushedOneByOne = 16
+    /// Up to this many staged files are flushed each on its own (in parallel); more, and one `syncfs` is cheaper.
+    private static let filesFlushedEach = 4096
+    private static let flushingThreads = 16
 
     /// A full disk in words an operator can act on: which file did not fit and its size, what the whole push
     /// writes and what the file system has free; not the staging path, which means nothing to them.

@@ -10,7 +10,8 @@ struct ControllerClient: Sendable {
     enum ManifestReply: Sendable {
         /// The server's tree still has the root digest the client named.
         case unchanged
-        case manifest(Manifest)
+        /// The manifest, and what the controller left out of it and why (``skippedField``).
+        case manifest(Manifest, skipped: [String])
         /// The controller only speaks the original API (`GET/PUT /files`).
         case legacyOnly
     }
@@ -30,7 +31,13 @@ struct ControllerClient: Sendable {
     struct TreeAnswer: Sendable {
         var difference: TreeDifference
         var features: [String]
+        /// What the controller left out of its tree and why (``skippedField``).
+        var skipped: [String]
     }
+
+    /// The answer field in which the controller names, one per field, what its tree leaves out (an entry it
+    /// cannot read) and why: `"path": reason`.
+    static let skippedField = "X-Fastpush-Skipped"
 
     /// A 409 answer to a push. A controller that holds what did not conflict names the conflicted paths and the
     /// id to complete the push with; an older one gives only the message.
@@ -65,7 +72,8 @@ struct ControllerClient: Sendable {
         switch response.status {
         case 304: return .unchanged
         case 200:
-            return .manifest(try decoding("manifest") { () throws(DeltaSyncError) in try Manifest(decoding: response.body) })
+            let manifest = try decoding("manifest") { () throws(DeltaSyncError) in try Manifest(decoding: response.body) }
+            return .manifest(manifest, skipped: response.headers[Self.skippedField])
         case 404, 405: return .legacyOnly
         default: throw failure(response, doing: "reading the app's manifest")
         }
@@ -79,7 +87,9 @@ struct ControllerClient: Sendable {
         case 200:
             let difference = try decoding("tree difference") { () throws(DeltaSyncError) in try TreeDifference(decoding: response.body) }
             let features = response.headers[WireFeature.field].flatMap { $0.split(separator: ",") }
-            return TreeAnswer(difference: difference, features: features.map { $0.trimmingCharacters(in: .whitespaces) })
+            return TreeAnswer(
+                difference: difference, features: features.map { $0.trimmingCharacters(in: .whitespaces) },
+                skipped: response.headers[Self.skippedField])
         // No such route, method or feature. A 404 from the router (no such app or instance) is no answer of the
         // controller's.
         case 404 where response.headers["X-Cf-Routererror"].isEmpty, 405, 501: return nil

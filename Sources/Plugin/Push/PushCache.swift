@@ -6,9 +6,10 @@ import Foundation
 ///
 /// Lives in `$FASTPUSH_CACHE_DIR`, else `$XDG_CACHE_HOME/fastpush`, else `~/.cache/fastpush`: one folder per
 /// controller URL (and instance) with `manifest`, `state.json` and `stat-cache` (the digests of the app's files by
-/// their `stat` identity, so that a push reads only files that changed), and a shared `signatures/` folder named by
-/// file digest. It is only a hint: every push carries the digest it expects for each file, so a stale cache
-/// costs a second round trip, never a wrong file. `--resync` ignores it and starts over.
+/// their `stat` identity, so that a push reads only files that changed), and a shared `signature-store`, one file of
+/// signatures keyed by the digest of the content they describe (``SignatureStoreFile``). It is only a hint: every
+/// push carries the digest it expects for each file, so a stale cache costs a second round trip, never a wrong
+/// file. `--resync` ignores it and starts over.
 struct PushCache: Sendable {
     /// What `state.json` holds.
     struct State: Codable, Sendable {
@@ -22,11 +23,18 @@ struct PushCache: Sendable {
 
     let root: String
     let directory: String
+    /// The signatures of content pushed to any controller, shared by every app.
+    let signatureStore: SignatureStoreFile
+
+    /// The size the signature store may reach: the signatures of about 2 GiB of source files, or far more of large
+    /// files (a signature is 0.05 % to 3 % of its file).
+    static let signatureStoreCapacity = 64 << 20
 
     init(endpoint: ControllerEndpoint, environment: [String: String]) {
         root = Self.root(environment: environment)
         let key = FileDigest(of: Array((endpoint.baseURL + "|" + (endpoint.instance ?? "")).utf8)).short
         directory = root + "/" + key
+        signatureStore = SignatureStoreFile(path: root + "/signature-store", capacity: Self.signatureStoreCapacity)
     }
 
     static func root(environment: [String: String]) -> String {
@@ -44,6 +52,9 @@ struct PushCache: Sendable {
         else { return nil }
         return (manifest, state)
     }
+
+    /// Whether an earlier push left a manifest here (it may still fail to load).
+    var hasManifest: Bool { access(directory + "/manifest", F_OK) == 0 }
 
     /// Records what the server has after a push.
     func save(_ manifest: Manifest, state: State) throws {
@@ -77,23 +88,27 @@ struct PushCache: Sendable {
     }
 
     func hasSignature(for digest: FileDigest) -> Bool {
-        access(signaturePath(digest), F_OK) == 0
+        signatureStore.contains(digest)
     }
 
+    /// The stored signature of the content whose digest is `digest`, if one is stored intact.
     func signature(for digest: FileDigest) -> Signature? {
-        guard let bytes = try? FileTree.read(signaturePath(digest)),
-            let signature = try? Signature(decoding: bytes), signature.fileDigest == digest
-        else { return nil }
-        return signature
+        signatureStore.signature(for: digest)
     }
 
     func store(_ signature: Signature) throws {
-        try FileTree.makeDirectories(root + "/signatures")
-        try Self.write(signature.encoded(), to: signaturePath(signature.fileDigest))
+        try store([signature])
     }
 
-    /// Atomic (a reader never sees half a file) but not flushed to disk: the cache is a hint, and a push after
-    /// a cold start writes thousands of these, where an fsync each would cost seconds.
+    /// Keeps `signatures` in one append to the store; `inUse` names content a server holds now, which the store
+    /// keeps before anything else when it must make room.
+    func store(_ signatures: [Signature], inUse: Set<FileDigest> = []) throws {
+        try signatureStore.add(signatures, inUse: inUse, now: UInt64(max(0, time(nil))))
+        // `signatures/`, one file per signature, is where earlier releases kept them; nothing reads it any more.
+        if access(root + "/signatures", F_OK) == 0 { try? FileTree.removeRecursively(root + "/signatures") }
+    }
+
+    /// Atomic (a reader never sees half a file) but not flushed to disk: the cache is a hint.
     private static func write(_ bytes: [UInt8], to path: String) throws {
         let writer = try AtomicFileWriter(path: path, durable: false)
         try bytes.withUnsafeBytes { buffer in try writer.write(buffer) }
@@ -104,6 +119,4 @@ struct PushCache: Sendable {
     func clear() {
         try? FileTree.removeRecursively(directory)
     }
-
-    private func signaturePath(_ digest: FileDigest) -> String { root + "/signatures/" + digest.hex }
 }

@@ -51,6 +51,7 @@ struct PushSession {
         // `--resync` trusts nothing local either: every file is read again.
         let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
         var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
+        scanner.signing = scanSigning
         let scan = try scanner.scan()
         // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
         if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
@@ -90,7 +91,8 @@ struct PushSession {
                 return outcome
             case .legacyOnly:
                 return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
-            case .manifest(let server):
+            case .manifest(let server, let skipped):
+                reportSkipped(skipped)
                 // The server changed although nothing here did: the app wrote files, someone else pushed, or the
                 // container restarted and went back to what `cf push` staged, which only the status tells.
                 serverRoot = server.rootDigest.hex
@@ -130,7 +132,7 @@ struct PushSession {
                     // Knowing nothing of the server before (the first push after `cf push`), keep the signatures a
                     // push that sent files would have left, once the result is printed: otherwise the first edit
                     // of each large file costs a signature request.
-                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local) }
+                    if known == nil || caughtUp { storeSignatures(of: local.entries.map(\.path), in: local, signed: scan.signatures) }
                 }
                 outcome.rootDigest = serverRoot
                 return outcome
@@ -193,7 +195,7 @@ struct PushSession {
                     continue
                 }
                 try saveCache(local, serverRoot: answer.rootDigest, container: answer.container, features: answer.features ?? [])
-                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local)
+                storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local, signed: scan.signatures)
                 return outcome
             case .conflict(let conflict):
                 conflicts += 1
@@ -232,9 +234,12 @@ struct PushSession {
     ) async throws -> (view: Manifest, rootDigest: String, features: [String])? {
         requests += 1
         var features: [String] = []
+        var reported = false
         if let answer = try await client.difference(for: TreeSummary(of: local)) {
             let difference = answer.difference
             features = answer.features
+            reportSkipped(answer.skipped)
+            reported = true
             do {
                 var tree = try RemoteTree(local: local, difference: difference)
                 var view = try Self.view(of: tree.manifest, local: local, known: known, ignoreRules: ignoreRules)
@@ -257,9 +262,17 @@ struct PushSession {
             return nil
         case .unchanged:
             throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
-        case .manifest(let server):
+        case .manifest(let server, let skipped):
+            if !reported { reportSkipped(skipped) }
             return (try Self.view(of: server, local: local, known: known, ignoreRules: ignoreRules), server.rootDigest.hex, features)
         }
+    }
+
+    /// Says what the controller's tree leaves out because it cannot read it: a push neither changes nor deletes it.
+    private func reportSkipped(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        terminal.print(terminal.paint("The controller cannot read some of the app's files", .yellow) + "; a push leaves them as they are:")
+        for line in lines { terminal.print("  [SKIP] \(line)") }
     }
 
     /// The part of the server's tree a push is about: not what the local ignore rules hide (the server may
@@ -293,14 +306,44 @@ struct PushSession {
     }
 
     /// Keeps the signatures of `paths` as the server now has them (the files just sent; after a push without a
-    /// cache, every file), so that their next change travels as a delta in one request.
-    private func storeSignatures(of paths: [String], in local: Manifest) {
+    /// cache, every file), so that their next change travels as a delta in one request: of each file of 8 KiB or
+    /// more whose content the store lacks, the signature the scan computed while hashing it (`signed`), else one
+    /// computed now; all in one append to the store.
+    private func storeSignatures(of paths: [String], in local: Manifest, signed: [FileDigest: Signature]) {
+        let started = ContinuousClock.now
+        var adding: [FileDigest: Signature] = [:]
+        var inUse = Set<FileDigest>()
         for path in paths {
             guard let entry = local[path], entry.kind == .file, entry.size >= Self.smallestFileWorthASignature,
-                let digest = entry.digest, !cache.hasSignature(for: digest),
-                let signature = try? Signature(file: options.directory + "/" + path)
+                let digest = entry.digest
             else { continue }
-            try? cache.store(signature)
+            inUse.insert(digest)
+            // A file that changed since the scan has content the server does not: its signature is of no use.
+            guard adding[digest] == nil, !cache.hasSignature(for: digest),
+                let signature = signed[digest] ?? (try? Signature(file: options.directory + "/" + path)),
+                signature.fileDigest == digest
+            else { continue }
+            adding[digest] = signature
+        }
+        do {
+            try cache.store(Array(adding.values), inUse: inUse)
+            if options.verbose { terminal.print("kept \(adding.count) signatures in \(Self.seconds(since: started))") }
+        } catch {
+            if options.verbose {
+                terminal.print("warning: could not keep signatures in \(cache.root) (\(error)); the next push may ask the server for them")
+            }
+        }
+    }
+
+    /// What the scan signs as it reads, from the bytes it hashes: when the push will keep the signature of every
+    /// file (no manifest cached for this controller, or `--resync`), the files of 8 KiB or more whose content the
+    /// store lacks, so that none is read twice. A push from the cache keeps only those of the files it sends, few,
+    /// read again afterwards: signing every file its scan reads (all of them when the stat cache cannot vouch for
+    /// any) would be wasted.
+    private var scanSigning: TreeScanner.Signing? {
+        guard !options.dryRun, !options.legacyProtocol, options.resync || !cache.hasManifest else { return nil }
+        return TreeScanner.Signing(minimumSize: Self.smallestFileWorthASignature) { [cache] digest in
+            !cache.hasSignature(for: digest)
         }
     }
 

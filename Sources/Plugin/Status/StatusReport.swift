@@ -20,7 +20,7 @@ struct StatusReport {
                 localChanges: [], lastPushedHere: cached?.state)
         case .unchanged:
             throw ClientError("the controller answered 304 to a manifest request without a digest: is \(client.endpoint.baseURL) a FastPush controller?")
-        case .manifest(let server):
+        case .manifest(let server, _):
             let status = try await client.status()
             var changes: [String] = []
             var isDirectory: ObjCBool = false
