@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Compares the fastpush delta engine with rdiff (librsync) and rsync (daemon on loopback).
 #
-#   Benchmarks/compare-engine.sh [--size-mib 256] [--runs 5] [--with-1gib] [--out DIR] [--fastpush BIN]
+#   Benchmarks/compare-engine.sh [--size-mib 256] [--runs 5] [--with-1gib] [--no-real-data] [--out DIR]
+#                                [--fastpush BIN]
 #
-# Builds fastpush in release, generates seeded test data in a temporary directory, times every method
+# Builds fastpush in release, generates seeded test data in a temporary directory (random files, and
+# real-world pairs: a SQLite database, a rebuilt executable, a zip, a model file), times every method
 # N times per scenario (medians reported), checks that `fastpush patch` rebuilds NEW exactly, prints a
 # table with ratios and the project's targets (PASS/MISS as measured in this run) and writes the raw
 # figures as CSV. Only loopback (127.0.0.1) is used. See Benchmarks/README.md.
@@ -15,17 +17,20 @@ repo_root="$(cd "${script_dir}/.." && pwd)"
 size_mib=256
 runs=5
 with_1gib=0
+real_data=1
 out_dir="${repo_root}/bench-results/engine"
 fastpush_bin=""
 edit_count=30
 
 usage() {
     cat <<EOF
-usage: $(basename "$0") [--size-mib N] [--runs N] [--with-1gib] [--out DIR] [--fastpush BIN]
+usage: $(basename "$0") [--size-mib N] [--runs N] [--with-1gib] [--no-real-data] [--out DIR] [--fastpush BIN]
 
   --size-mib N     size of the OLD, NEW and UNRELATED files in MiB (default ${size_mib})
   --runs N         timed runs of each method per scenario; medians are reported (default ${runs})
   --with-1gib      also run fastpush signature, delta and patch on a 1 GiB file for peak RSS
+  --no-real-data   skip the real-world pairs (SQLite, executable, zip, model; they need gcc and take
+                   about two minutes to generate)
   --out DIR        where the CSV results go (default: bench-results/engine under the repository)
   --fastpush BIN   use this fastpush binary instead of building one
 EOF
@@ -40,6 +45,7 @@ while (($# > 0)); do
         --size-mib) size_mib="${2:?--size-mib needs a value}"; shift 2 ;;
         --runs) runs="${2:?--runs needs a value}"; shift 2 ;;
         --with-1gib) with_1gib=1; shift ;;
+        --no-real-data) real_data=0; shift ;;
         --out) out_dir="${2:?--out needs a directory}"; shift 2 ;;
         --fastpush) fastpush_bin="${2:?--fastpush needs a path}"; shift 2 ;;
         -h | --help) usage; exit 0 ;;
@@ -53,6 +59,7 @@ require_count --runs "${runs}"
 # Tools
 
 ensure_debian_packages rsync:rsync rdiff:rdiff xxhsum:xxhash /usr/bin/time:time
+((real_data == 0)) || ensure_debian_packages gcc:gcc
 command -v python3 >/dev/null || die "python3 is needed to generate the data and print the table"
 command -v cmp >/dev/null || die "cmp (diffutils) is needed to check the rebuilt file"
 
@@ -165,10 +172,10 @@ rsync_stat() { # rsync_stat FILE "Label"
     echo "${value}"
 }
 
-# run_methods SCENARIO NEW RUN (RUN 0 is the warm-up and is not recorded)
+# run_methods SCENARIO OLD NEW RUN (RUN 0 is the warm-up and is not recorded)
 run_methods() {
-    local scenario="$1" new="$2" run="$3"
-    local old="${work}/old.bin" sig="${work}/fp.sig" delta="${work}/fp.delta"
+    local scenario="$1" old="$2" new="$3" run="$4"
+    local sig="${work}/fp.sig" delta="${work}/fp.delta"
     local rsig="${work}/rdiff.sig" rdelta="${work}/rdiff.delta"
     # Every tool writes fresh files (rdiff refuses to overwrite without --force).
     rm -f "${sig}" "${delta}" "${rsig}" "${rdelta}"
@@ -230,19 +237,33 @@ run_methods() {
         sys="$(awk -v a="${sys}" -v b="$((after_sys - before_sys))" -v t="${clock_ticks}" 'BEGIN { printf "%.2f", a + b / t }')"
         record "${scenario}" rsync "${run}" "$((sent + received))" "" "" "${literal}" "${matched}"
     fi
+
+    # rsync on one machine, forced to use its delta algorithm (--no-W) on a file it would otherwise skip
+    # (-I): the destination starts as OLD each time.
+    cp "${old}" "${work}/rsync-local/old.bin"
+    timed rsync-local rsync --no-W -I --stats "${new}" "${work}/rsync-local/old.bin"
+    if ((run > 0)); then
+        local sent received literal matched
+        sent="$(rsync_stat "${work}/rsync-local.out" "Total bytes sent")"
+        received="$(rsync_stat "${work}/rsync-local.out" "Total bytes received")"
+        literal="$(rsync_stat "${work}/rsync-local.out" "Literal data")"
+        matched="$(rsync_stat "${work}/rsync-local.out" "Matched data")"
+        record "${scenario}" rsync-local "${run}" "$((sent + received))" "" "" "${literal}" "${matched}"
+    fi
 }
 
-# verify SCENARIO NEW: times fastpush patch; it and rsync must both have rebuilt NEW byte for byte.
+# verify SCENARIO OLD NEW: times fastpush patch; it and both rsyncs must have rebuilt NEW byte for byte.
 verify() {
-    local scenario="$1" new="$2"
+    local scenario="$1" old="$2" new="$3"
     # A warm-up, then the timed run (the patch figure is informational: one run).
-    timed fp-patch "${fastpush_bin}" patch "${work}/old.bin" "${work}/fp.delta" "${work}/rebuilt.bin" --stats
+    timed fp-patch "${fastpush_bin}" patch "${old}" "${work}/fp.delta" "${work}/rebuilt.bin" --stats
     rm -f "${work}/rebuilt.bin"
-    timed fp-patch "${fastpush_bin}" patch "${work}/old.bin" "${work}/fp.delta" "${work}/rebuilt.bin" --stats
+    timed fp-patch "${fastpush_bin}" patch "${old}" "${work}/fp.delta" "${work}/rebuilt.bin" --stats
     cmp -s "${work}/rebuilt.bin" "${new}" || die "${scenario}: fastpush patch did not rebuild NEW exactly"
     record "${scenario}" fastpush-patch 1 "" "" "" "" ""
     rm -f "${work}/rebuilt.bin"
     cmp -s "${work}/rsync/dest/old.bin" "${new}" || die "${scenario}: rsync did not leave NEW at the destination"
+    cmp -s "${work}/rsync-local/old.bin" "${new}" || die "${scenario}: local rsync did not leave NEW at the destination"
     echo "compare-engine: ${scenario}: fastpush patch rebuilt NEW exactly (cmp)" >&2
 }
 
@@ -255,26 +276,46 @@ python3 "${script_dir}/engine_data.py" random "${work}/old.bin" "${size_bytes}" 
 python3 "${script_dir}/engine_data.py" edited "${work}/old.bin" "${work}/new.bin" 2 "${edit_count}"
 python3 "${script_dir}/engine_data.py" random "${work}/unrelated.bin" "${size_bytes}" 3
 touch -d "2024-06-01 12:00:00" "${work}/new.bin" "${work}/unrelated.bin"
+
+scenarios=(mostly-matching unrelated)
+if ((real_data)); then
+    echo "compare-engine: generating the real-world pairs (SQLite, executable, zip, model)..." >&2
+    real="${work}/real"
+    mkdir -p "${real}"
+    python3 "${script_dir}/engine_real_data.py" sqlite "${real}/sqlite-old.db" "${real}/sqlite-new.db" 41
+    python3 "${script_dir}/engine_real_data.py" executable "${real}/executable-old" "${real}/executable-new" 42 "${real}/build"
+    python3 "${script_dir}/engine_real_data.py" zip "${real}/zip-old.zip" "${real}/zip-new.zip" 43
+    python3 "${script_dir}/engine_real_data.py" model "${real}/model-old.safetensors" "${real}/model-new.safetensors" 44
+    rm -rf "${real}/build"
+    touch -d "2024-06-01 12:00:00" "${real}"/*-new*
+    scenarios+=(sqlite executable zip model)
+fi
 sync
 
+mkdir -p "${work}/rsync-local"
 start_rsync_daemon
 
-for scenario in mostly-matching unrelated; do
+for scenario in "${scenarios[@]}"; do
+    old="${work}/old.bin"
     case "${scenario}" in
         mostly-matching) new="${work}/new.bin" ;;
         unrelated) new="${work}/unrelated.bin" ;;
+        sqlite) old="${real}/sqlite-old.db" new="${real}/sqlite-new.db" ;;
+        executable) old="${real}/executable-old" new="${real}/executable-new" ;;
+        zip) old="${real}/zip-old.zip" new="${real}/zip-new.zip" ;;
+        model) old="${real}/model-old.safetensors" new="${real}/model-new.safetensors" ;;
         *) die "unknown scenario ${scenario}" ;;
     esac
     echo "compare-engine: ${scenario}: warm-up, then ${runs} timed runs of each method..." >&2
     for ((run = 0; run <= runs; run++)); do
-        run_methods "${scenario}" "${new}" "${run}"
+        run_methods "${scenario}" "${old}" "${new}" "${run}"
     done
-    verify "${scenario}" "${new}"
+    verify "${scenario}" "${old}" "${new}"
 done
 
 if ((with_1gib)); then
     echo "compare-engine: 1 GiB: peak RSS of fastpush signature, delta and patch (warm-up, then one run)..." >&2
-    rm -f "${work}/unrelated.bin" "${work}/rsync/dest/old.bin"
+    rm -rf "${work}/unrelated.bin" "${work}/rsync/dest/old.bin" "${work}/rsync-local/old.bin" "${work}/real"
     big_old="${work}/old-1gib.bin"
     big_new="${work}/new-1gib.bin"
     python3 "${script_dir}/engine_data.py" random "${big_old}" $((1024 * 1024 * 1024)) 11

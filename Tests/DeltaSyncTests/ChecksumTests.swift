@@ -52,6 +52,20 @@ import Testing
         }
     }
 
+    /// The from-scratch hash takes bytes in pairs on four chains: it must still be Horner's rule over every
+    /// byte, for every length (with and without a tail of fewer than 8 bytes) and alignment.
+    @Test func hashFromScratchIsHornersRule() async {
+        await propertyCheck(count: 60, input: Gen.int(in: 0...Int(UInt32.max))) { seed in
+            var random = SeededGenerator(seed: UInt64(seed))
+            let data = random.bytes(Int(random.next() % 3000))
+            let start = data.isEmpty ? 0 : Int(random.next() % UInt64(min(data.count, 9)))
+            var expected: UInt64 = 0
+            for byte in data[start...] { expected = expected &* RollingChecksum.multiplier &+ UInt64(byte) }
+            let hash = data.withUnsafeBytes { RollingChecksum.hash(UnsafeRawBufferPointer(rebasing: $0[start...])) }
+            #expect(hash == expected, "\(data.count - start) bytes from offset \(start)")
+        }
+    }
+
     @Test func rollingHashIsThePolynomialOfTheFormatDocument() {
         // h = Σ bᵢ·M^(L−1−i) mod 2⁶⁴, written out for three bytes.
         let m = RollingChecksum.multiplier

@@ -5,14 +5,18 @@
 /// every input bit (the low bits of such a hash do not). Rolling drops the oldest byte and appends a
 /// new one: `h' = h·M + in − out·M^L`, where `out·M^L` comes from a 256-entry table.
 ///
-/// Performance: rolling is one multiply, one add, one table load; computing a window from scratch runs
-/// four independent Horner chains (multiplier `M⁴`) so the multiplier's latency is hidden.
+/// Performance: rolling is one multiply, one add, one table load. Computing a window from scratch takes
+/// its bytes in pairs, `b·M + b'` with `b·M` from a table, so it multiplies once per two bytes, in four
+/// independent Horner chains (multiplier `M⁸`) so the multiplier's latency is hidden.
 public struct RollingChecksum: Sendable {
     /// The multiplier `M`.
     public static let multiplier: UInt64 = 0x9E37_79B9_7F4A_7C15
     private static let multiplier2 = multiplier &* multiplier
-    private static let multiplier3 = multiplier2 &* multiplier
     private static let multiplier4 = multiplier2 &* multiplier2
+    private static let multiplier6 = multiplier4 &* multiplier2
+    private static let multiplier8 = multiplier4 &* multiplier4
+    /// `timesMultiplier[b] = b·M`: the first byte of a pair's share.
+    private static let timesMultiplier: [UInt64] = (0..<256).map { UInt64($0) &* multiplier }
 
     /// The window length this checksum rolls over.
     public let windowLength: Int
@@ -49,33 +53,31 @@ public struct RollingChecksum: Sendable {
         storedState = storedState &* Self.multiplier &+ (UInt64(incomingByte) &- outgoing[Int(outgoingByte)])
     }
 
-    /// Runs `body` with the outgoing-byte table, for loops that roll without this wrapper.
-    @inline(__always)
-    func withOutgoingTable<Result>(_ body: (UnsafeBufferPointer<UInt64>) -> Result) -> Result {
-        outgoing.withUnsafeBufferPointer(body)
-    }
-
     /// The 64-bit polynomial hash of `bytes` (any length), computed from scratch.
     public static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
         let count = bytes.count
         guard count > 0, let base = bytes.baseAddress?.assumingMemoryBound(to: UInt8.self) else { return 0 }
-        let lanes = count & ~3
-        var h0: UInt64 = 0
-        var h1: UInt64 = 0
-        var h2: UInt64 = 0
-        var h3: UInt64 = 0
-        var index = 0
-        while index < lanes {
-            h0 = h0 &* multiplier4 &+ UInt64(base[index])
-            h1 = h1 &* multiplier4 &+ UInt64(base[index + 1])
-            h2 = h2 &* multiplier4 &+ UInt64(base[index + 2])
-            h3 = h3 &* multiplier4 &+ UInt64(base[index + 3])
-            index += 4
+        // Chain k takes pairs 4j + k, so that h = h₀·M⁶ + h₁·M⁴ + h₂·M² + h₃ over the first `grouped` bytes.
+        let grouped = count & ~7
+        var h = timesMultiplier.withUnsafeBufferPointer { timesMultiplier -> UInt64 in
+            let times = timesMultiplier.baseAddress!
+            var h0: UInt64 = 0
+            var h1: UInt64 = 0
+            var h2: UInt64 = 0
+            var h3: UInt64 = 0
+            var pair = base
+            let end = base + grouped
+            while pair < end {
+                h0 = h0 &* multiplier8 &+ (times[Int(pair[0])] &+ UInt64(pair[1]))
+                h1 = h1 &* multiplier8 &+ (times[Int(pair[2])] &+ UInt64(pair[3]))
+                h2 = h2 &* multiplier8 &+ (times[Int(pair[4])] &+ UInt64(pair[5]))
+                h3 = h3 &* multiplier8 &+ (times[Int(pair[6])] &+ UInt64(pair[7]))
+                pair += 8
+            }
+            return h0 &* multiplier6 &+ h1 &* multiplier4 &+ h2 &* multiplier2 &+ h3
         }
-        var h = h0 &* multiplier3 &+ h1 &* multiplier2 &+ h2 &* multiplier &+ h3
-        while index < count {
+        for index in grouped..<count {
             h = h &* multiplier &+ UInt64(base[index])
-            index += 1
         }
         return h
     }

@@ -1,21 +1,36 @@
 /// Finds the basis blocks whose weak sum equals a window's, for the matcher's inner loop.
 ///
-/// Layout: a bit filter answers "surely absent" for almost every window from a table small enough to
-/// stay in cache; the rare hits look in a slot table (compressed-sparse-row: entries sorted by slot,
-/// then weak sum) that keeps each weak sum's blocks together with their strong hashes. Both are indexed
-/// by the weak sum's top bits, which the polynomial checksum mixes well, so no extra hashing is needed.
+/// Layout: two bit filters answer "surely absent" for almost every window; the rare windows that pass
+/// both look in a slot table (compressed-sparse-row: entries sorted by slot, then weak sum, then block)
+/// that keeps each weak sum's blocks together with their strong hashes.
+///
+/// - The **first filter**, indexed by the weak sum's top bits, is tested at every position. It has 32 to
+///   64 bits per block, so it stays in the second-level cache and lets about one window in 64 through.
+/// - The **second filter**, indexed by the weak sum's low bits, is tested only for those. Together they
+///   let about one window in 4,000 through to the slot table, whose lookups miss the cache: with the first
+///   filter alone, those misses and the branches they come with cost more than the rolling itself.
+///
+/// The polynomial checksum mixes every input bit into the weak sum's top bits; its low bits mix less, but
+/// the second filter only has to be independent enough of the first to multiply their rates.
 ///
 /// Crafted input cannot make matching quadratic (colliding weak sums are a known denial of service
 /// against rsync-style matchers): at most ``maximumCandidates`` blocks are compared per window, and a weak sum
 /// whose candidates keep failing the strong check (``falseAlarmLimit`` times) is dropped, so strong
 /// hashes computed in vain are bounded by a constant per distinct weak sum.
+///
+/// Memory: 8 bytes per block in each filter (rounded up to a power of two) and 20 in the slot table.
 struct BlockIndex {
     static let maximumCandidates = 16
     static let falseAlarmLimit: UInt16 = 64
 
     private let slotShift: UInt32
-    private let filterShift: UInt32
-    private(set) var filter: [UInt64]
+    /// The first filter: bit `weak >> (32 - filterBits)`.
+    let filter: [UInt64]
+    /// How many top bits of the weak sum index the first filter.
+    let filterBits: Int
+    /// The second filter: bit `weak & secondMask`.
+    let second: [UInt64]
+    let secondMask: UInt32
     private let slotStart: [Int32]
     private let entryWeak: [UInt32]
     private let entryBlock: [Int32]
@@ -29,34 +44,69 @@ struct BlockIndex {
         let filterBits = min(32, slotBits + 5)
         let slotShift = UInt32(32 - slotBits)
         let filterShift = UInt32(32 - filterBits)
-        self.slotShift = slotShift
-        self.filterShift = filterShift
+        let secondMask = UInt32(truncatingIfNeeded: (UInt64(1) << UInt64(filterBits)) - 1)
         var filter = [UInt64](repeating: 0, count: (1 << filterBits) / 64)
-        var slotCounts = [Int32](repeating: 0, count: (1 << slotBits) + 1)
+        var second = [UInt64](repeating: 0, count: (1 << filterBits) / 64)
+        var slotStart = [Int32](repeating: 0, count: (1 << slotBits) + 1)
         let weakSums = signature.weakSums
         for value in weakSums[..<count] {
-            slotCounts[Int(value >> slotShift) + 1] += 1
+            slotStart[Int(value >> slotShift) + 1] += 1
             let bit = Int(value >> filterShift)
             filter[bit >> 6] |= 1 << UInt64(bit & 63)
+            let secondBit = Int(value & secondMask)
+            second[secondBit >> 6] |= 1 << UInt64(secondBit & 63)
         }
-        for slot in 1..<slotCounts.count { slotCounts[slot] += slotCounts[slot - 1] }
-        let order = (0..<count).sorted { a, b in
-            weakSums[a] != weakSums[b] ? weakSums[a] < weakSums[b] : a < b
+        for slot in 1..<slotStart.count { slotStart[slot] += slotStart[slot - 1] }
+
+        // A counting sort by slot (blocks in ascending order within each slot), then a sort of each slot's
+        // entries by weak sum that keeps equal weak sums' blocks in ascending order. Slots hold two
+        // entries on average; a crafted signature may crowd one, so a large slot gets an O(k log k) sort.
+        var next = Array(slotStart[..<(1 << slotBits)])
+        var entryWeak = [UInt32](repeating: 0, count: count)
+        var entryBlock = [Int32](repeating: 0, count: count)
+        for block in 0..<count {
+            let slot = Int(weakSums[block] >> slotShift)
+            let entry = Int(next[slot])
+            next[slot] += 1
+            entryWeak[entry] = weakSums[block]
+            entryBlock[entry] = Int32(block)
         }
+        for slot in 0..<(1 << slotBits) {
+            let first = Int(slotStart[slot])
+            let end = Int(slotStart[slot + 1])
+            if end - first > 32 {
+                let sorted = (first..<end).map { (entryWeak[$0], entryBlock[$0]) }.sorted { $0 < $1 }
+                for (offset, (weak, block)) in sorted.enumerated() {
+                    entryWeak[first + offset] = weak
+                    entryBlock[first + offset] = block
+                }
+                continue
+            }
+            for entry in first..<end {
+                let weak = entryWeak[entry]
+                let block = entryBlock[entry]
+                var place = entry
+                while place > first && entryWeak[place - 1] > weak {
+                    entryWeak[place] = entryWeak[place - 1]
+                    entryBlock[place] = entryBlock[place - 1]
+                    place -= 1
+                }
+                entryWeak[place] = weak
+                entryBlock[place] = block
+            }
+        }
+        self.slotShift = slotShift
         self.filter = filter
-        slotStart = slotCounts
-        entryWeak = order.map { signature.weakSums[$0] }
-        entryBlock = order.map { Int32($0) }
-        entryStrong = order.map { signature.strongHashes[$0] }
+        self.filterBits = filterBits
+        self.second = second
+        self.secondMask = secondMask
+        self.slotStart = slotStart
+        self.entryWeak = entryWeak
+        self.entryBlock = entryBlock
+        let strongHashes = signature.strongHashes
+        entryStrong = entryBlock.map { strongHashes[Int($0)] }
         falseAlarms = [UInt16](repeating: 0, count: count)
     }
-
-    /// The filter position of a weak sum; the matcher tests it in its inner loop.
-    @inline(__always) static func filterBit(_ weak: UInt32, shift: UInt32) -> Int {
-        Int(weak >> shift)
-    }
-
-    var filterBitShift: UInt32 { filterShift }
 
     /// The block whose weak sum is `weak` and whose strong hash equals the window's, preferring
     /// `preferred` (the block after the previous match) so runs of copies form; `nil` if none.

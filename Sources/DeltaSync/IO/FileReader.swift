@@ -38,15 +38,23 @@ public final class FileReader: ByteSource, RandomAccessByteSource {
         return count
     }
 
-    public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(DeltaSyncError) {
+    /// Fills `buffer` with the bytes at `offset` until it is full or the file ends; returns how many it read.
+    /// It leaves the sequential position alone, so threads may read different ranges at once.
+    func readAvailable(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(DeltaSyncError) -> Int {
         var done = 0
         while done < buffer.count {
             let count = try SystemCall.pread(
                 descriptor, UnsafeMutableRawBufferPointer(rebasing: buffer[done...]), offset: offset + done, path: path)
-            if count == 0 {
-                throw DeltaSyncError(.truncated, "\(path) ended at \(offset + done) bytes; it changed while being read")
-            }
+            if count == 0 { break }
             done += count
+        }
+        return done
+    }
+
+    public func read(at offset: Int, into buffer: UnsafeMutableRawBufferPointer) throws(DeltaSyncError) {
+        let count = try readAvailable(at: offset, into: buffer)
+        if count < buffer.count {
+            throw DeltaSyncError(.truncated, "\(path) ended at \(offset + count) bytes; it changed while being read")
         }
     }
 }

@@ -50,7 +50,7 @@ public struct TreeScanner: Sendable {
             self.ignoreRules = try IgnoreRules.load(root: root)
         }
         self.cache = cache
-        hashingThreads = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        hashingThreads = Parallel.processorCount
     }
 
     /// An entry a scan left out, and why.

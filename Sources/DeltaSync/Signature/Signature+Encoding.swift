@@ -61,10 +61,23 @@ extension Signature {
         var strongHashes: [UInt64] = []
         weakSums.reserveCapacity(min(blockCount, 1 << 16))
         strongHashes.reserveCapacity(min(blockCount, 1 << 16))
-        let mask = BlockHash.mask(byteCount: strongLength)
-        for _ in 0..<blockCount {
-            weakSums.append(UInt32(try reader.littleEndian("weak sum", count: 4)))
-            strongHashes.append(try reader.littleEndian("strong hash", count: strongLength) & mask)
+        // Blocks are read 4,096 at a time, so a signature of a large file is not decoded byte by byte.
+        let recordLength = 4 + strongLength
+        let records = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096 * recordLength, alignment: 8)
+        defer { records.deallocate() }
+        var remaining = blockCount
+        while remaining > 0 {
+            let count = min(remaining, 4096)
+            try reader.read(into: UnsafeMutableRawBufferPointer(rebasing: records[..<(count * recordLength)]), "block checksums")
+            for record in 0..<count {
+                var strong: UInt64 = 0
+                for index in 0..<strongLength {
+                    strong |= UInt64(records[record * recordLength + 4 + index]) << (8 * UInt64(index))
+                }
+                weakSums.append(UInt32(littleEndian: records.loadUnaligned(fromByteOffset: record * recordLength, as: UInt32.self)))
+                strongHashes.append(strong)
+            }
+            remaining -= count
         }
         guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the last block") }
         self.init(

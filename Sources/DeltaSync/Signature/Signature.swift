@@ -1,3 +1,5 @@
+import Dispatch
+
 /// The checksums of a basis file, block by block: what a delta is computed against without the basis itself.
 ///
 /// Each block of ``SignatureParameters/blockSize`` bytes (the last may be shorter) has a 32-bit weak sum
@@ -41,9 +43,110 @@ public struct Signature: Sendable {
     public var hasShortLastBlock: Bool { fileSize % parameters.blockSize != 0 }
 
     /// The signature of the file at `path`, with parameters chosen from its size unless given.
+    ///
+    /// A large file is read and hashed by every processor at once (``init(file:parameters:threads:)``).
     public init(file path: String, parameters: SignatureParameters? = nil) throws(DeltaSyncError) {
+        try self.init(file: path, parameters: parameters, threads: Parallel.processorCount)
+    }
+
+    /// The same on at most `threads` threads; the signature does not depend on their number.
+    ///
+    /// From 4 MiB on, the file is read in rounds of ``piecesPerThread`` pieces of about 256 KiB per thread:
+    /// each thread reads its pieces at their offsets and hashes a piece's blocks while they are still in its
+    /// cache, and the whole-file digest of a round runs in the background during the next one. The file
+    /// ends, for the signature, where a piece first comes back short.
+    init(file path: String, parameters: SignatureParameters?, threads: Int) throws(DeltaSyncError) {
         let reader = try FileReader(path: path)
-        try self.init(reading: reader, parameters: parameters ?? .forFile(size: reader.count))
+        let parameters = parameters ?? .forFile(size: reader.count)
+        guard threads > 1 && reader.count >= Self.parallelMinimum else {
+            try self.init(reading: reader, parameters: parameters)
+            return
+        }
+        let blockSize = parameters.blockSize
+        let mask = BlockHash.mask(byteCount: parameters.strongHashLength)
+        let piece = Self.pieceLength(blockSize: blockSize)
+        let blocksPerPiece = piece / blockSize
+        let pieces = threads * Self.piecesPerThread
+        let round = piece * pieces
+        // Two buffers: one is read and hashed while the other's digest finishes.
+        let buffers = (0..<2).map { _ in UnsafeMutableRawBufferPointer.allocate(byteCount: round, alignment: 64) }
+        let digest = BackgroundDigest()
+        defer {
+            digest.wait()
+            for buffer in buffers { buffer.deallocate() }
+        }
+        var weakSums: [UInt32] = []
+        var strongHashes: [UInt64] = []
+        var size = 0
+        var pieceLengths = [Int](repeating: 0, count: pieces)
+        var errors = [DeltaSyncError?](repeating: nil, count: threads)
+        for roundIndex in 0... {
+            let buffer = buffers[roundIndex % 2]
+            let first = weakSums.count
+            weakSums.append(contentsOf: repeatElement(0, count: blocksPerPiece * pieces))
+            strongHashes.append(contentsOf: repeatElement(0, count: blocksPerPiece * pieces))
+            for index in 0..<pieces { pieceLengths[index] = 0 }
+            weakSums.withUnsafeMutableBufferPointer { weakSums in
+                strongHashes.withUnsafeMutableBufferPointer { strongHashes in
+                    pieceLengths.withUnsafeMutableBufferPointer { pieceLengths in
+                        errors.withUnsafeMutableBufferPointer { errors in
+                            nonisolated(unsafe) let weakSums = weakSums
+                            nonisolated(unsafe) let strongHashes = strongHashes
+                            nonisolated(unsafe) let pieceLengths = pieceLengths
+                            nonisolated(unsafe) let errors = errors
+                            nonisolated(unsafe) let reader = reader
+                            nonisolated(unsafe) let buffer = buffer
+                            let offset = size
+                            DispatchQueue.concurrentPerform(iterations: threads) { part in
+                                do throws(DeltaSyncError) {
+                                    for index in (part * Self.piecesPerThread)..<((part + 1) * Self.piecesPerThread) {
+                                        let bytes = UnsafeMutableRawBufferPointer(
+                                            rebasing: buffer[(index * piece)..<((index + 1) * piece)])
+                                        let length = try reader.readAvailable(at: offset + index * piece, into: bytes)
+                                        pieceLengths[index] = length
+                                        Self.hashBlocks(
+                                            of: UnsafeRawBufferPointer(rebasing: bytes[..<length]), blockSize: blockSize,
+                                            mask: mask, weakSums: weakSums.baseAddress! + first + index * blocksPerPiece,
+                                            strongHashes: strongHashes.baseAddress! + first + index * blocksPerPiece)
+                                        if length < piece { break }
+                                    }
+                                } catch {
+                                    errors[part] = error
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            if let error = errors.compactMap({ $0 }).first { throw error }
+            // The pieces count up to the first short one: the file ended there (or changed while being read).
+            var length = 0
+            for index in 0..<pieces {
+                length += pieceLengths[index]
+                if pieceLengths[index] < piece { break }
+            }
+            weakSums.removeLast(weakSums.count - first - (length + blockSize - 1) / blockSize)
+            strongHashes.removeLast(strongHashes.count - weakSums.count)
+            digest.update(UnsafeRawBufferPointer(rebasing: buffer[..<length]), inBackground: true)
+            size += length
+            if length < round { break }
+        }
+        self.init(
+            parameters: parameters, fileSize: size, fileDigest: digest.finalize(), weakSums: weakSums,
+            strongHashes: strongHashes)
+    }
+
+    /// Files from this size on are hashed in parallel; below it, thread hops cost more than they save.
+    static let parallelMinimum = 4 << 20
+
+    /// Pieces each thread reads and hashes in a round: enough that the threads' start and end in each round
+    /// cost little next to the hashing.
+    static let piecesPerThread = 4
+
+    /// The bytes read and hashed at a time: about 256 KiB, so that a piece is still in the second-level cache
+    /// when it is hashed, and a whole number of blocks.
+    static func pieceLength(blockSize: Int) -> Int {
+        max(blockSize, (256 << 10) / blockSize * blockSize)
     }
 
     /// The signature of `bytes`, with parameters chosen from their size unless given.
@@ -67,5 +170,21 @@ public struct Signature: Sendable {
             builder.update(piece)
         }
         self = builder.finalize(fileDigest: digest.finalize())
+    }
+
+    /// Writes the weak sum and masked strong hash of each block of `data` (the last may be short).
+    private static func hashBlocks(
+        of data: UnsafeRawBufferPointer, blockSize: Int, mask: UInt64, weakSums: UnsafeMutablePointer<UInt32>,
+        strongHashes: UnsafeMutablePointer<UInt64>
+    ) {
+        var offset = 0
+        var block = 0
+        while offset < data.count {
+            let bytes = UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + blockSize, data.count)])
+            weakSums[block] = RollingChecksum.weak(bytes)
+            strongHashes[block] = BlockHash.hash(bytes) & mask
+            offset += blockSize
+            block += 1
+        }
     }
 }

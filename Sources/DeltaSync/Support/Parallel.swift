@@ -1,8 +1,12 @@
 import Dispatch
+import Glibc
 import Synchronization
 
-/// Work spread over threads for what waits on the disk more than on the processor: hashing files, flushing them.
+/// Work spread over threads: hashing files, flushing them, scanning and signing large files.
 enum Parallel {
+    /// The processors online, at least 1.
+    static let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
     /// `body(index)` for every index below `count`, on at most `threads` threads, in index order. Each thread
     /// takes the next index when it finishes one, so one slow item does not hold up the rest.
     static func map<Value>(_ count: Int, threads: Int, _ body: (Int) -> Value) -> [Value] {
