@@ -228,11 +228,7 @@ import Testing
     @Test func collidingWeakSumsGiveTheReferenceDelta() throws {
         let blockSize = 64
         let blocks = 300
-        let zeroWeak = [UInt8](repeating: 0, count: blockSize).withUnsafeBytes { RollingChecksum.weak($0) }
-        let signature = Signature(
-            parameters: try SignatureParameters(blockSize: blockSize, strongHashLength: 8), fileSize: blocks * blockSize,
-            fileDigest: FileDigest(high: 1, low: 2), weakSums: Array(repeating: zeroWeak, count: blocks),
-            strongHashes: (0..<blocks).map { UInt64($0) + 1 })
+        let signature = try Signature.collidingWeakSums(blockSize: blockSize, blocks: blocks)
         var random = SeededGenerator(seed: 26)
         let target = [UInt8](repeating: 0, count: 100_000) + random.bytes(5000) + [UInt8](repeating: 0, count: 50_000)
         let expected = try Self.referenceDelta(signature: signature, target: target)

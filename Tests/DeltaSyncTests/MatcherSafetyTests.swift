@@ -10,11 +10,7 @@ import Testing
     @Test func collidingWeakSumsStayBounded() throws {
         let blockSize = 256
         let blocks = 2000
-        let zeroWeak = [UInt8](repeating: 0, count: blockSize).withUnsafeBytes { RollingChecksum.weak($0) }
-        let signature = Signature(
-            parameters: try SignatureParameters(blockSize: blockSize, strongHashLength: 8), fileSize: blocks * blockSize,
-            fileDigest: FileDigest(high: 1, low: 2), weakSums: Array(repeating: zeroWeak, count: blocks),
-            strongHashes: (0..<blocks).map { UInt64($0) + 1 })
+        let signature = try Signature.collidingWeakSums(blockSize: blockSize, blocks: blocks)
         let target = [UInt8](repeating: 0, count: 2 << 20)
         let (delta, summary) = Delta.make(signature: signature, bytes: target)
         #expect(summary.copiedBytes == 0)

@@ -86,3 +86,15 @@ func age(_ path: String, secondsAgo: Int) {
 func patched(_ basis: [UInt8], _ delta: [UInt8], limit: Int = .max) -> Result<[UInt8], DeltaSyncError> {
     Result { () throws(DeltaSyncError) in try Patch.apply(basis: basis, delta: delta, maximumTargetSize: limit) }
 }
+
+extension Signature {
+    /// A signature whose every block has the weak sum of an all-zero window and a different strong hash: every
+    /// window of zeros is a weak hit that the strong hash rejects, the worst case for a matcher.
+    static func collidingWeakSums(blockSize: Int, blocks: Int) throws -> Signature {
+        let zeroWeak = [UInt8](repeating: 0, count: blockSize).withUnsafeBytes { RollingChecksum.weak($0) }
+        return Signature(
+            parameters: try SignatureParameters(blockSize: blockSize, strongHashLength: 8), fileSize: blocks * blockSize,
+            fileDigest: FileDigest(high: 1, low: 2), weakSums: Array(repeating: zeroWeak, count: blocks),
+            strongHashes: (0..<blocks).map { UInt64($0) + 1 })
+    }
+}
