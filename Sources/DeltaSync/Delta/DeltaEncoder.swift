@@ -16,7 +16,8 @@ struct DeltaEncoder<Sink: ByteSink> {
     init(sink: Sink, blockSize: Int, basisSize: Int, basisDigest: FileDigest, compress: Bool, primer: [UInt8] = []) {
         self.sink = sink
         self.compress = compress
-        self.primer = primer.suffix(DeltaFormat.dictionaryLength)
+        // Array(_:) of the slice: a copy of bytes, not the generic Sequence.suffix that rings element by element.
+        self.primer = Array(primer.suffix(DeltaFormat.dictionaryLength))
         writer.bytes(DeltaFormat.magic)
         writer.byte(DeltaFormat.version)
         writer.varint(blockSize)

@@ -2,7 +2,7 @@ import Dispatch
 import Glibc
 import Synchronization
 
-/// Work spread over threads: hashing files, flushing them, scanning and signing large files.
+/// Work spread over threads: hashing files, flushing them, making a push's deltas, scanning and signing large files.
 enum Parallel {
     /// The processors online, at least 1.
     static let processorCount = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))

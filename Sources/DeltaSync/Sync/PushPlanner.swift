@@ -75,8 +75,24 @@ public struct PushPlanner: Sendable {
                 + diff.modified.filter { $0.kind == .file && signatures[PathKey($0.path)] == nil }
             primer = try sharedDictionary(for: whole)
         }
-        func content(of path: String, against signature: Signature?) throws(DeltaSyncError) -> (delta: [UInt8], form: Item.Form) {
-            try self.content(of: path, against: signature, primer: primer)
+        // Every file's content, made on all processors (deflating is most of a large push's work), in the order
+        // the loops below take them: added files, then modified ones.
+        let contentSources: [(path: String, signature: Signature?)] =
+            diff.added.filter { $0.kind == .file }.map { ($0.path, nil) }
+            + diff.modified.filter { $0.kind != .symlink }.map { entry in
+                let expected = EntryState(remote[entry.path])
+                let signature = signatures[PathKey(entry.path)].flatMap { signature in
+                    EntryState.file(signature.fileDigest) == expected ? signature : nil
+                }
+                return (entry.path, signature)
+            }
+        let contents = Parallel.map(contentSources.count, threads: Parallel.processorCount) { index in
+            let (path, signature) = contentSources[index]
+            return Result { () throws(DeltaSyncError) in try self.content(of: path, against: signature, primer: primer) }
+        }
+        var nextContent = contents.makeIterator()
+        func content() throws(DeltaSyncError) -> (delta: [UInt8], form: Item.Form) {
+            try nextContent.next()!.get()
         }
         var operations: [PushOperation] = []
         var items: [Item] = []
@@ -97,7 +113,7 @@ public struct PushPlanner: Sendable {
                 operations.append(.symlink(path: entry.path, expected: expected, target: entry.symlinkTarget ?? ""))
                 items.append(Item(path: entry.path, kind: .symlink, change: change, sentBytes: 0, fileSize: entry.size))
             case .file:
-                let (delta, form) = try content(of: entry.path, against: nil)
+                let (delta, form) = try content()
                 operations.append(.file(path: entry.path, expected: expected, mode: entry.mode, delta: delta))
                 items.append(
                     Item(
@@ -113,10 +129,7 @@ public struct PushPlanner: Sendable {
                     Item(path: entry.path, kind: .symlink, change: .modified, sentBytes: 0, fileSize: entry.size))
                 continue
             }
-            let signature = signatures[PathKey(entry.path)].flatMap { signature in
-                EntryState.file(signature.fileDigest) == expected ? signature : nil
-            }
-            let (delta, form) = try content(of: entry.path, against: signature)
+            let (delta, form) = try content()
             // The whole form keeps the same precondition: the server still checks it has the file we replace.
             operations.append(.file(path: entry.path, expected: expected, mode: entry.mode, delta: delta))
             items.append(
