@@ -11,7 +11,7 @@ struct PushLine: CustomStringConvertible {
     init(_ item: PushPlanner.Item) { self.item = item }
 
     var description: String {
-        let name = item.path + (item.kind == .directory ? "/" : "")
+        let name = RelativePath.displayed(item.path) + (item.kind == .directory ? "/" : "")
         switch item.change {
         case .new: return "[NEW]  \(name)\(sizes)"
         case .modified: return "[MOD]  \(name)\(sizes)"

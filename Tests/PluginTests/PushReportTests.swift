@@ -30,6 +30,24 @@ import Testing
             ])
     }
 
+    @Test func aNameWithControlCharactersCannotTakeOverTheTerminal() {
+        let lines = [
+            Item(path: "clear\u{1B}[2J.txt", kind: .file, change: .new, form: .whole, sentBytes: 9, fileSize: 9),
+            Item(path: "csi\u{9B}31m", kind: .directory, change: .new, sentBytes: 0, fileSize: 0),
+            Item(path: "line\nbreak", kind: .file, change: .deleted, sentBytes: 0, fileSize: 1),
+            Item(path: "café \"quoted\".txt", kind: .file, change: .deleted, sentBytes: 0, fileSize: 1),
+        ].map { PushLine($0).description }
+        #expect(
+            lines == [
+                #"[NEW]  "clear\u{1B}[2J.txt" (9 B, sent 9 B whole)"#,
+                #"[NEW]  "csi\u{009B}31m"/"#,
+                #"[DEL]  "line\nbreak""#,
+                #"[DEL]  café "quoted".txt"#,
+            ])
+        #expect(lines.allSatisfy { !$0.unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) } })
+        #expect(RelativePath.escapingControlCharacters("\"a\": \u{1B}]0;title\u{07}") == #""a": \u{1B}]0;title\u{07}"#)
+    }
+
     /// The summary line `report` prints.
     func summary(_ items: [Item], dryRun: Bool, bytesSent: Int, bytesReceived: Int = 0, requests: Int) -> String? {
         let terminal = Terminal(capturing: ())

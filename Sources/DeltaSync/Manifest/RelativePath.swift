@@ -69,14 +69,29 @@ public enum RelativePath {
 
     /// A path for messages, with control characters escaped.
     public static func quoted(_ path: String) -> String {
-        var text = "\""
-        for scalar in path.unicodeScalars {
-            if scalar.value < 0x20 || scalar.value == 0x7F || scalar == "\"" {
-                text += scalar.escaped(asASCII: true)
+        "\"" + escapingControlCharacters(path, andQuotes: true) + "\""
+    }
+
+    /// A path as a line of output shows it: as it is, or ``quoted(_:)`` when it holds control characters, so that a
+    /// file name cannot move the cursor, clear the screen or color what follows.
+    public static func displayed(_ path: String) -> String {
+        path.unicodeScalars.contains(where: isControlCharacter) ? quoted(path) : path
+    }
+
+    /// `text` with its control characters (and `"` if asked) written as escapes such as `\u{1B}`.
+    public static func escapingControlCharacters(_ text: String, andQuotes: Bool = false) -> String {
+        var escaped = ""
+        for scalar in text.unicodeScalars {
+            if isControlCharacter(scalar) || (andQuotes && scalar == "\"") {
+                escaped += scalar.escaped(asASCII: true)
             } else {
-                text.unicodeScalars.append(scalar)
+                escaped.unicodeScalars.append(scalar)
             }
         }
-        return text + "\""
+        return escaped
+    }
+
+    private static func isControlCharacter(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value)
     }
 }

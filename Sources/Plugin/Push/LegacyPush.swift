@@ -25,7 +25,7 @@ struct LegacyPush {
             guard server[entry.path] != checksum else { continue }
             files[PathKey(entry.path)] = LegacyFileEntry(
                 checksum: checksum, modification: entry.modificationTime / 1_000_000_000, content: try FileTree.read(path))
-            lines.append("\(server[entry.path] == nil ? "[NEW]" : "[MOD]")  \(entry.path) (\(ByteCount(entry.size)), sent whole as base64)")
+            lines.append("\(server[entry.path] == nil ? "[NEW]" : "[MOD]")  \(RelativePath.displayed(entry.path)) (\(ByteCount(entry.size)), sent whole as base64)")
         }
         for path in server.keys.sorted() where local[path] == nil {
             lines.append("[KEEP] \(path) (deleted here; the original API cannot delete it)")

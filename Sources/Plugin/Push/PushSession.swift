@@ -62,7 +62,9 @@ struct PushSession {
             }
         }
         if options.verbose {
-            for skipped in scan.skipped { terminal.print("[SKIP] \(skipped.path): \(skipped.reason)") }
+            for skipped in scan.skipped {
+                terminal.print("[SKIP] \(RelativePath.displayed(skipped.path)): \(skipped.reason)")
+            }
             terminal.print("scanned \(scan.manifest.fileCount) files (\(scan.hashedFiles) hashed) in \(Self.seconds(since: started))")
         }
         let local = scan.manifest
@@ -272,7 +274,8 @@ struct PushSession {
     private func reportSkipped(_ lines: [String]) {
         guard !lines.isEmpty else { return }
         terminal.print(terminal.paint("The controller cannot read some of the app's files", .yellow) + "; a push leaves them as they are:")
-        for line in lines { terminal.print("  [SKIP] \(line)") }
+        // The controller's words: printed with their control characters escaped, as anything from the network.
+        for line in lines { terminal.print("  [SKIP] \(RelativePath.escapingControlCharacters(line))") }
     }
 
     /// The part of the server's tree a push is about: not what the local ignore rules hide (the server may

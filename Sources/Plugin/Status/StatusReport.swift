@@ -82,7 +82,7 @@ struct StatusReport {
             terminal.print("  local changes not pushed: none")
         } else {
             terminal.print("  local changes not pushed: \(localChanges.count)")
-            for path in localChanges.prefix(20) { terminal.print("    \(path)") }
+            for path in localChanges.prefix(20) { terminal.print("    \(RelativePath.displayed(path))") }
             if localChanges.count > 20 { terminal.print("    … and \(localChanges.count - 20) more") }
         }
         let output = status.recentOutput ?? []
