@@ -391,6 +391,41 @@ import Testing
         }
     }
 
+    @Test func aWatchLoopsNextPushReadsOnlyWhatChangedWithoutTheStatCacheFile() async throws {
+        try await ControllerHarness.with { harness in
+            // The files were written a moment ago: a scanner that trusts them at once, so that the count below
+            // depends on the kept scanner alone, not on the clock.
+            try FileTree.makeDirectories(harness.local + "/static/pages")
+            for index in 0..<20 { try FileTree.write(Array("page \(index)\n".utf8), to: harness.local + "/static/pages/\(index).txt") }
+            var trusting = StatCache<FileDigest>()
+            trusting.racyInterval = 0
+            let scanners = ScannerKeeper()
+            scanners.keep(try TreeScanner(root: harness.local, ignoreRules: IgnoreRules.load(root: harness.local), cache: trusting))
+            let (first, _) = try await harness.push(scanners: scanners)
+            #expect(first.hashedFiles > 25)
+            // Without the file, a push on its own would read every file again; the kept scanner knows them.
+            try FileTree.removeRecursively(harness.cacheEnvironment["FASTPUSH_CACHE_DIR"]!)
+            try ExampleApp.edit(at: harness.local)
+            let (second, lines) = try await harness.push({ $0.verbose = true }, scanners: scanners)
+            #expect(second.succeeded)
+            #expect(second.hashedFiles <= 5, "the files the edit wrote, no others: \(lines)")
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+        }
+    }
+
+    @Test func aKeptScannerServesOnePushOfTheSameDirectoryWithTheSameRules() throws {
+        let root = try FileTree.makeTemporaryDirectory(prefix: "fastpush-keeper")
+        defer { try? FileTree.removeRecursively(root) }
+        let keeper = ScannerKeeper()
+        keeper.keep(try TreeScanner(root: root, ignoreRules: IgnoreRules(cfignore: "*.log\n")))
+        #expect(keeper.take(root: root, ignoreRules: IgnoreRules(cfignore: "*.tmp\n")) == nil, "other rules")
+        keeper.keep(try TreeScanner(root: root, ignoreRules: IgnoreRules(cfignore: "*.log\n")))
+        #expect(keeper.take(root: root + "/other", ignoreRules: IgnoreRules(cfignore: "*.log\n")) == nil)
+        keeper.keep(try TreeScanner(root: root, ignoreRules: IgnoreRules(cfignore: "*.log\n")))
+        #expect(keeper.take(root: root, ignoreRules: IgnoreRules(cfignore: "*.log\n")) != nil)
+        #expect(keeper.take(root: root, ignoreRules: IgnoreRules(cfignore: "*.log\n")) == nil, "handed out once")
+    }
+
     @Test func statusShowsTheBackendTheLastPushAndLocalChanges() async throws {
         try await ControllerHarness.with { harness in
             try FileTree.write(Array("v1\n".utf8), to: harness.local + "/static/note.txt")

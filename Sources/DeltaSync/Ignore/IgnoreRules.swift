@@ -6,7 +6,7 @@ import Glibc
 /// The built-in names come after the file's rules, as in the cf CLI, so a `!` line in `.cfignore` cannot
 /// bring back `.git` or a manifest. As in git, the last matching rule decides, and nothing inside an
 /// ignored directory can be re-included.
-public struct IgnoreRules: Sendable {
+public struct IgnoreRules: Sendable, Equatable {
     /// The cf CLI's built-in list, always applied: each name is ignored at any depth.
     public static let cfDefaults: [String] = [
         ".cfignore", ".DS_Store", ".git", ".gitignore", ".hg", ".svn", "_darcs", "manifest.yaml", "manifest.yml",

@@ -19,6 +19,9 @@ struct PushSession {
     let cache: PushCache
     let options: PushOptions
     let terminal: Terminal
+    /// The scanner of the last push from this directory in this process (`--watch`), whose next scan reuses what did
+    /// not change since; `nil` reads the stat cache from disk.
+    var scanners: ScannerKeeper? = nil
 
     /// What the push came to.
     struct Outcome {
@@ -49,10 +52,17 @@ struct PushSession {
         let started = ContinuousClock.now
         let ignoreRules = try IgnoreRules.load(root: options.directory)
         // `--resync` trusts nothing local either: every file is read again.
-        let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
-        var scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
+        var scanner: TreeScanner
+        if !options.resync, let kept = scanners?.take(root: options.directory, ignoreRules: ignoreRules) {
+            scanner = kept
+        } else {
+            let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
+            scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
+        }
+        let remembered = scanner.cache
         scanner.signing = scanSigning
         let scan = try scanner.scan()
+        scanners?.keep(scanner)
         // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
         if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
             do {

@@ -17,6 +17,8 @@ struct WatchLoop {
     var debounce: Duration = .milliseconds(200)
     /// Pretends the system allows this many inotify watches (tests of the polling fallback).
     var watchLimit: Int?
+    /// The directory's scanner from one push to the next: a push scans what changed, not the whole tree again.
+    private let scanners = ScannerKeeper()
 
     /// Runs until `stop` says so; it is checked at least every quarter second, never in the middle of a push.
     func run(until stop: @escaping @Sendable () -> Bool) async throws {
@@ -58,7 +60,9 @@ struct WatchLoop {
         for target in targets {
             let prefix = targets.count > 1 ? "\(target.label): " : ""
             do {
-                let outcome = try await PushRunner.session(target, options, environment, terminal).run()
+                var session = PushRunner.session(target, options, environment, terminal)
+                session.scanners = scanners
+                let outcome = try await session.run()
                 if !outcome.succeeded { terminal.print("\(prefix)the push went through, but not everything went well (see above)") }
             } catch let error as ClientError {
                 problems.append(prefix + error.message)

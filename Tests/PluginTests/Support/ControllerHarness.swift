@@ -91,16 +91,17 @@ final class ControllerHarness: @unchecked Sendable {
     }
 
     /// Pushes `local` as `fastpush push` would; returns the outcome and the lines printed.
-    func push(_ change: (inout PushOptions) -> Void = { _ in }, token: String? = nil) async throws -> (
-        outcome: PushSession.Outcome, lines: [String]
-    ) {
+    /// `scanners` keeps the scanner from one push to the next, as `--watch` does.
+    func push(
+        _ change: (inout PushOptions) -> Void = { _ in }, token: String? = nil, scanners: ScannerKeeper? = nil
+    ) async throws -> (outcome: PushSession.Outcome, lines: [String]) {
         var options = PushOptions(directory: local)
         change(&options)
         let endpoint = try endpoint(token: token)
         let terminal = Terminal(capturing: ())
         let session = PushSession(
             client: ControllerClient(endpoint: endpoint), cache: PushCache(endpoint: endpoint, environment: cacheEnvironment),
-            options: options, terminal: terminal)
+            options: options, terminal: terminal, scanners: scanners)
         let outcome = try await session.run()
         return (outcome, terminal.captured)
     }
