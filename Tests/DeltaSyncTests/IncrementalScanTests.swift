@@ -39,9 +39,8 @@ import Testing
         scanner.cache.racyInterval = racyInterval
         var current = try freshScan(of: tree.path)
         for step in 0..<12 {
-            var edited = 0
             for _ in 0..<(1 + Int(random.next() % 3)) {
-                if try edit(tree, current, random: &random) { edited += 1 }
+                if try edit(tree, current, random: &random) { current = try freshScan(of: tree.path) }
             }
             // Mostly let the edits settle, so that the rescan reuses all it can; sometimes scan at once.
             if random.next() % 4 != 0 { usleep(UInt32(2 * racyInterval / 1000)) }

@@ -158,21 +158,22 @@ public struct Manifest: Sendable, Equatable {
 
     /// The digest of `directory` ("" for the root) from its children in `entries` (a valid manifest's, in path
     /// order), taking subdirectories' digests from `digests`. Everything under a directory is one run of entries
-    /// (their paths all start with its path and a `/`), so its children are found by stepping from one to the
-    /// next over each subdirectory's run, in name order, without visiting what lies deeper.
+    /// (their paths all start with its path and a `/`), though not always right after it (`a.txt` sorts between
+    /// `a` and `a/b`): the walk takes each child and, meeting an entry deeper down, skips the rest of its run.
     private static func directoryDigest(of directory: String, in entries: [ManifestEntry], digests: [PathKey: FileDigest]) -> FileDigest {
-        let end = directory.isEmpty ? entries.endIndex : firstPosition(notBelow: directory, in: entries, from: entries.startIndex)
+        let prefixLength = directory.isEmpty ? 0 : directory.utf8.count + 1
         var position = directory.isEmpty ? entries.startIndex : firstPosition(notBefore: directory + "/", in: entries)
+        let end = directory.isEmpty ? entries.endIndex : firstPosition(notBelow: directory, in: entries, from: position)
         var writer = ByteWriter()
         while position < end {
-            let child = entries[position]
-            if child.kind == .directory {
-                appendRecord(of: child, content: digests[PathKey(child.path)]!, to: &writer)
-                position = firstPosition(notBelow: child.path, in: entries, from: position + 1)
-            } else {
-                appendRecord(of: child, content: child.contentDigest!, to: &writer)
-                position += 1
+            let entry = entries[position]
+            if let slash = entry.path.utf8.dropFirst(prefixLength).firstIndex(of: 0x2F) {
+                position = firstPosition(notBelow: String(entry.path[..<slash]), in: entries, from: position + 1)
+                continue
             }
+            let content = entry.kind == .directory ? digests[PathKey(entry.path)]! : entry.contentDigest!
+            appendRecord(of: entry, content: content, to: &writer)
+            position += 1
         }
         return FileDigest(of: writer.bytes)
     }
