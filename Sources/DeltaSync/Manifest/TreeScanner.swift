@@ -114,7 +114,7 @@ public struct TreeScanner: Sendable {
             var children: [(path: String, status: stat, previous: Int?)] = []
             var isWhole = true
             if let memory, let listed = memory.listings[PathKey(directory)], listed.identity == directoryIdentity,
-                let statuses = inspect(listed.children, of: memory)
+                let statuses = inspect(listed.children, of: memory, in: absolute)
             {
                 for (child, status) in zip(listed.children, statuses) {
                     children.append((memory.manifest.entries[child].path, status, child))
@@ -292,14 +292,18 @@ public struct TreeScanner: Sendable {
     }
 
     /// The `lstat` of each of a remembered listing's children, or `nil` if one is gone or is no longer of the kind
-    /// it was: the directory changed after all, and is listed again.
-    private func inspect(_ children: [Int], of memory: ScanMemory) -> [stat]? {
+    /// it was: the directory (at `absolute`) changed after all, and is listed again. Each is looked up by its name
+    /// in the open directory, which spares the kernel walking the whole path for every entry.
+    private func inspect(_ children: [Int], of memory: ScanMemory, in absolute: String) -> [stat]? {
+        guard let directory = try? SystemCall.open(absolute, O_RDONLY | O_DIRECTORY | O_CLOEXEC) else { return nil }
+        defer { SystemCall.close(directory) }
         var statuses: [stat] = []
         statuses.reserveCapacity(children.count)
         for child in children {
-            let entry = memory.manifest.entries[child]
-            guard let found = try? SystemCall.lstatIfPresent(root + "/" + entry.path), Self.kind(of: found) == entry.kind
-            else { return nil }
+            let path = memory.manifest.entries[child].path
+            let nameStart = path.utf8.count - RelativePath.name(of: path).utf8.count
+            let found = path.withCString { whole in try? SystemCall.lstatIfPresent(whole + nameStart, in: directory) }
+            guard let found, Self.kind(of: found) == memory.manifest.entries[child].kind else { return nil }
             statuses.append(found)
         }
         return statuses
