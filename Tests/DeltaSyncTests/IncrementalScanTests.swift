@@ -48,13 +48,16 @@ import Testing
             current = try freshScan(of: tree.path)
             expectSame(rescan.manifest, current.manifest, "seed \(seed), step \(step)")
             #expect(rescan.skipped == current.skipped, "seed \(seed), step \(step)")
-            #expect(scanner.cache.count == current.cache.count, "seed \(seed), step \(step): the stat cache holds the files kept")
+            #expect(
+                scanner.cache.count == current.cache.count, "seed \(seed), step \(step): the stat cache holds the files kept")
             #expect(rescan.hashedFiles <= current.hashedFiles)
         }
     }
 
     /// What a scanner that never scanned before finds, and the stat cache it is left with.
-    static func freshScan(of root: String) throws -> (manifest: Manifest, skipped: [TreeScanner.SkippedEntry], cache: StatCache<FileDigest>, hashedFiles: Int) {
+    typealias FreshScan = (manifest: Manifest, skipped: [TreeScanner.SkippedEntry], cache: StatCache<FileDigest>, hashedFiles: Int)
+
+    static func freshScan(of root: String) throws -> FreshScan {
         var scanner = try TreeScanner(root: root)
         scanner.cache.racyInterval = racyInterval
         let result = try scanner.scan()
@@ -78,7 +81,7 @@ import Testing
     }
 
     /// One random edit of the tree whose last fresh scan is `current`; false if the one drawn does not apply.
-    static func edit(_ tree: TemporaryDirectory, _ current: (manifest: Manifest, skipped: [TreeScanner.SkippedEntry], cache: StatCache<FileDigest>, hashedFiles: Int), random: inout SeededGenerator) throws -> Bool {
+    static func edit(_ tree: TemporaryDirectory, _ current: FreshScan, random: inout SeededGenerator) throws -> Bool {
         let entries = current.manifest.entries
         func pick(_ kind: ManifestEntry.Kind) -> ManifestEntry? {
             let found = entries.filter { $0.kind == kind }
@@ -138,7 +141,9 @@ import Testing
             if random.next() % 2 == 0, let file = pick(.file) {
                 SystemCall.unlink(tree.file(file.path))
                 try FileTree.makeDirectories(tree.file(file.path))
-            } else if let directory = pick(.directory), try SystemCall.directoryNames(tree.file(directory.path)).isEmpty {
+            } else if let directory = pick(.directory),
+                try SystemCall.directoryNames(tree.file(directory.path)).isEmpty
+            {
                 #expect(rmdir(tree.file(directory.path)) == 0)
                 try FileTree.write(random.bytes(3), to: tree.file(directory.path))
             } else {
@@ -218,6 +223,7 @@ import Testing
         expected[3] = executable
         Self.expectSame(try manifest.replacing([(3, executable)]), try Manifest(entries: expected), "a/y made executable")
         #expect(throws: DeltaSyncError.self) { try manifest.replacing([(0, entries[1])]) }
-        #expect(throws: DeltaSyncError.self) { try manifest.replacing([(2, ManifestEntry(path: "a/x", kind: .directory, mode: 0o755))]) }
+        let directory = ManifestEntry(path: "a/x", kind: .directory, mode: 0o755)
+        #expect(throws: DeltaSyncError.self) { try manifest.replacing([(2, directory)]) }
     }
 }

@@ -105,7 +105,9 @@ package enum SystemCall {
 
     /// `lstat` of the entry `name` of the directory open as `directory`, or `nil` when nothing exists there: the
     /// kernel looks up one component rather than every component of a full path.
-    package static func lstatIfPresent(_ name: UnsafePointer<CChar>, in directory: Int32) throws(DeltaSyncError) -> stat? {
+    package static func lstatIfPresent(
+        _ name: UnsafePointer<CChar>, in directory: Int32
+    ) throws(DeltaSyncError) -> stat? {
         var result = stat()
         while fstatat(directory, name, &result, AT_SYMLINK_NOFOLLOW) != 0 {
             let code = Glibc.errno

@@ -63,12 +63,16 @@ public struct Manifest: Sendable, Equatable {
         for (position, entry) in changes {
             let old = entries[position]
             guard RelativePath.compareBytes(old.path, entry.path) == 0 else {
-                throw DeltaSyncError(.invalidArgument, "\(RelativePath.quoted(entry.path)) cannot replace \(RelativePath.quoted(old.path))")
+                throw DeltaSyncError(
+                    .invalidArgument, "\(RelativePath.quoted(entry.path)) cannot replace \(RelativePath.quoted(old.path))")
             }
-            guard (entry.kind == .file) == (entry.digest != nil), (entry.kind == .symlink) == (entry.symlinkTarget != nil),
+            guard (entry.kind == .file) == (entry.digest != nil),
+                (entry.kind == .symlink) == (entry.symlinkTarget != nil),
                 (entry.kind == .directory) == (old.kind == .directory)
             else {
-                throw DeltaSyncError(.invalidArgument, "the \(entry.kind) entry \(RelativePath.quoted(entry.path)) cannot replace a \(old.kind)")
+                throw DeltaSyncError(
+                    .invalidArgument,
+                    "the \(entry.kind) entry \(RelativePath.quoted(entry.path)) cannot replace a \(old.kind)")
             }
             entries[position] = entry
             // Its parent's digest covers it, and every directory above covers that one.
@@ -139,7 +143,8 @@ public struct Manifest: Sendable, Equatable {
             }
             var record = ByteWriter()
             appendRecord(of: entry, content: content, to: &record)
-            records[PathKey(String(RelativePath.parent(of: entry.path))), default: []].append((entry.name, record.bytes))
+            let parent = PathKey(String(RelativePath.parent(of: entry.path)))
+            records[parent, default: []].append((entry.name, record.bytes))
         }
         let root = substituted[""] ?? directoryDigest(records[""] ?? [])
         visit("", root)
@@ -160,7 +165,9 @@ public struct Manifest: Sendable, Equatable {
     /// order), taking subdirectories' digests from `digests`. Everything under a directory is one run of entries
     /// (their paths all start with its path and a `/`), though not always right after it (`a.txt` sorts between
     /// `a` and `a/b`): the walk takes each child and, meeting an entry deeper down, skips the rest of its run.
-    private static func directoryDigest(of directory: String, in entries: [ManifestEntry], digests: [PathKey: FileDigest]) -> FileDigest {
+    private static func directoryDigest(
+        of directory: String, in entries: [ManifestEntry], digests: [PathKey: FileDigest]
+    ) -> FileDigest {
         let prefixLength = directory.isEmpty ? 0 : directory.utf8.count + 1
         var position = directory.isEmpty ? entries.startIndex : firstPosition(notBefore: directory + "/", in: entries)
         let end = directory.isEmpty ? entries.endIndex : firstPosition(notBelow: directory, in: entries, from: position)

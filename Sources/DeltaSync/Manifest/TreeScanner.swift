@@ -105,7 +105,9 @@ public struct TreeScanner: Sendable {
             throw DeltaSyncError(.invalidArgument, "\(root) is not a directory")
         }
         /// Directories still to list, with the position of their own entry (none for the root) and their identity.
-        var directories: [(path: String, entry: Int?, identity: ScanMemory.Identity)] = [("", nil, ScanMemory.Identity(rootStatus))]
+        var directories: [(path: String, entry: Int?, identity: ScanMemory.Identity)] = [
+            ("", nil, ScanMemory.Identity(rootStatus))
+        ]
 
         while let (directory, directoryEntry, directoryIdentity) = directories.popLast() {
             let absolute = directory.isEmpty ? root : root + "/" + directory
@@ -128,7 +130,9 @@ public struct TreeScanner: Sendable {
                     // for a directory that cannot be read or is gone: a passing failure (no descriptor left, an I/O
                     // error) fails the scan rather than making a directory look absent.
                     unreadable.insert(directoryEntry!)
-                    if error.errno != ENOENT { skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error))) }
+                    if error.errno != ENOENT {
+                        skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error)))
+                    }
                     continue
                 }
                 for rawName in names {
@@ -264,7 +268,9 @@ public struct TreeScanner: Sendable {
             } ?? false
         }) {
             // Every entry read again is a change: its fields may differ in bytes that `==` on strings calls equal.
-            let changes = kept.filter { !found[$0].isReused }.map { (position: found[$0].previous!, entry: entries[$0]) }
+            let changes = kept.filter { !found[$0].isReused }.map {
+                (position: found[$0].previous!, entry: entries[$0])
+            }
             manifest = try memory.manifest.replacing(changes)
             positions = found.map { $0.previous }
         } else {
@@ -273,14 +279,17 @@ public struct TreeScanner: Sendable {
         }
         for position in unreadable { positions[position] = nil }
 
+        // What this scan vouches for: what had settled when it began.
+        let racyInterval = cache.racyInterval
         var identities = [ScanMemory.Identity?](repeating: nil, count: manifest.entries.count)
         for (position, entry) in found.enumerated() {
-            guard let kept = positions[position], entry.identity.isSettled(before: scanStart, racyInterval: cache.racyInterval)
+            guard let kept = positions[position], entry.identity.isSettled(before: scanStart, racyInterval: racyInterval)
             else { continue }
             identities[kept] = entry.identity
         }
         var remembered: [PathKey: ScanMemory.Listing] = [:]
-        for listing in listings where listing.isWhole && listing.identity.isSettled(before: scanStart, racyInterval: cache.racyInterval) {
+        for listing in listings
+        where listing.isWhole && listing.identity.isSettled(before: scanStart, racyInterval: racyInterval) {
             let children = listing.children.compactMap { positions[$0] }
             guard children.count == listing.children.count else { continue }  // an entry of it was left out after all
             remembered[PathKey(listing.path)] = ScanMemory.Listing(identity: listing.identity, children: children)
