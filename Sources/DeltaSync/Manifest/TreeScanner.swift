@@ -89,9 +89,9 @@ public struct TreeScanner: Sendable {
         let memory = self.memory
         self.memory = nil
         var entries: [ManifestEntry] = []
-        /// For each entry: its identity, its position in the last scan's manifest, whether it was taken from there
-        /// unchanged, and the listing (in `listings`) it was found in.
-        var found: [(identity: ScanMemory.Identity, previous: Int?, isReused: Bool, listing: Int)] = []
+        /// For each entry: its identity, its position in the last scan's manifest, and whether it was taken from there
+        /// unchanged.
+        var found: [(identity: ScanMemory.Identity, previous: Int?, isReused: Bool)] = []
         /// The directories listed, with their identity, the entries kept from them and whether anything in them was
         /// left out.
         var listings: [(path: String, identity: ScanMemory.Identity, children: [Int], isWhole: Bool)] = []
@@ -168,7 +168,7 @@ public struct TreeScanner: Sendable {
                     // Unchanged since the last scan, which vouched for it: its entry, digest and all, is still true.
                     let entry = memory.manifest.entries[previous]
                     entries.append(entry)
-                    found.append((identity, previous, true, listing))
+                    found.append((identity, previous, true))
                     listings[listing].children.append(entries.count - 1)
                     switch entry.kind {
                     case .directory: directories.append((path, entries.count - 1, identity))
@@ -214,7 +214,7 @@ public struct TreeScanner: Sendable {
                     continue
                 }
                 entries.append(entry)
-                found.append((identity, previous, false, listing))
+                found.append((identity, previous, false))
                 listings[listing].children.append(entries.count - 1)
             }
         }
