@@ -7,8 +7,9 @@
 #
 #   Benchmarks/compare-large-tree.sh [--files 50000] [--mib 1024] [--runs 3] [--fastpush BIN --controller BIN] [--keep]
 #
-# Prints, per run and as medians: wall seconds and the client's peak RSS (GNU time) of each push, rsync's wall
-# seconds, and the targets (steady push under 150 ms on loopback, client peak RSS under 100 MiB) as PASS/MISS.
+# Prints, per run and as medians: wall seconds and the client's peak RSS (GNU time) of each push, the controller's CPU
+# seconds (user + system) during the steady push, rsync's wall seconds, and the targets (steady push under 150 ms on
+# loopback, client peak RSS under 100 MiB) as PASS/MISS.
 set -euo pipefail
 
 script_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,7 +32,7 @@ while (($# > 0)); do
         --fastpush) fastpush_bin="${2:?--fastpush needs a path}"; shift 2 ;;
         --controller) controller_bin="${2:?--controller needs a path}"; shift 2 ;;
         --keep) keep=1; shift ;;
-        -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,12p' "$0"; exit 0 ;;
         *) die "unknown argument: $1 (see the usage at the top of this script)" ;;
     esac
 done
@@ -103,6 +104,9 @@ push() {
     printf '%.3f %.1f\n' "${seconds}" "$(echo "$(tail -1 "${work}/$1.rss") / 1024" | bc -l)"
 }
 stat_cache() { find "${work}/cache" -name stat-cache; }
+# The controller's CPU time so far (user + system), in clock ticks.
+controller_ticks() { awk '{ print $14 + $15 }' "/proc/${controller_pid}/stat"; }
+ticks_per_second="$(getconf CLK_TCK)"
 
 # The files must be older than the stat cache's racy interval (2 s) for a scan to vouch for them.
 sleep 3
@@ -116,7 +120,9 @@ for run in $(seq 1 "${runs}"); do
     changed="${work}/tree/d$(printf '%04d' $((number / 500)))/f$(printf '%07d' "${number}").dat"
     [[ -f "${changed}" ]] || die "no file ${changed}"
     echo "one more line, run ${run}" >>"${changed}"
+    ticks_before="$(controller_ticks)"
     read -r steady_seconds steady_rss < <(push "steady-${run}")
+    controller_cpu="$(printf '%.2f' "$(echo "($(controller_ticks) - ${ticks_before}) / ${ticks_per_second}" | bc -l)")"
     grep -q "pushed" "${work}/steady-${run}.log" ||
         die "the steady push did not push the change: $(tail -5 "${work}/steady-${run}.log")"
     start="$(now)"
@@ -129,7 +135,7 @@ for run in $(seq 1 "${runs}"); do
     rsync -a --no-W --delete "${work}/tree/" "${work}/rsync-copy/"
     sleep 3  # the changed file ages past the racy interval, as between a developer's edits
 
-    line="${run} ${steady_seconds} ${steady_rss} ${cold_seconds} ${cold_rss} ${rsync_seconds}"
+    line="${run} ${steady_seconds} ${steady_rss} ${controller_cpu} ${cold_seconds} ${cold_rss} ${rsync_seconds}"
     results+=("${line}")
     echo "${bench_name}: run ${run}: ${line#* }" >&2
 done
@@ -138,15 +144,15 @@ cmp -s <(cd "${work}/tree" && find . -type f -exec md5sum {} + | sort) <(cd "${w
 
 echo
 echo "${files} files, ${mib} MiB, one file changed: steady push (stat cache) against the same push without it and rsync (${runs} runs)"
-printf '%-5s %9s %13s %16s %20s %9s\n' run steady-s steady-rss-MiB no-stat-cache-s no-stat-cache-rss-MiB rsync-s
+printf '%-5s %9s %13s %17s %16s %20s %9s\n' run steady-s steady-rss-MiB controller-cpu-s no-stat-cache-s no-stat-cache-rss-MiB rsync-s
 for line in "${results[@]}"; do
     # shellcheck disable=SC2086
-    printf '%-5s %9s %13s %16s %20s %9s\n' ${line}
+    printf '%-5s %9s %13s %17s %16s %20s %9s\n' ${line}
 done
 median() { printf '%s\n' "${results[@]}" | sort -n -k"$1" | awk -v runs="${runs}" -v column="$1" 'NR == int((runs + 1) / 2) { print $column }'; }
-steady="$(median 2)"; rss="$(median 3)"; cold="$(median 4)"; rsync_median="$(median 6)"
+steady="$(median 2)"; rss="$(median 3)"; controller="$(median 4)"; cold="$(median 5)"; rsync_median="$(median 7)"
 verdict() { if [[ "$(echo "$1" | bc -l)" == 1 ]]; then echo PASS; else echo MISS; fi; }
-printf 'median: steady %s s, without the stat cache %s s, rsync %s s (steady / rsync %.2fx)\n' \
-    "${steady}" "${cold}" "${rsync_median}" "$(echo "${steady} / ${rsync_median}" | bc -l)"
+printf 'median: steady %s s (controller CPU %s s), without the stat cache %s s, rsync %s s (steady / rsync %.2fx)\n' \
+    "${steady}" "${controller}" "${cold}" "${rsync_median}" "$(echo "${steady} / ${rsync_median}" | bc -l)"
 echo "target: steady push under 150 ms wall: $(verdict "${steady} < 0.150") (${steady} s)"
 echo "target: client peak RSS under 100 MiB: $(verdict "${rss} < 100") (${rss} MiB)"

@@ -103,6 +103,20 @@ package enum SystemCall {
         return result
     }
 
+    /// `lstat` of the entry `name` of the directory open as `directory`, or `nil` when nothing exists there: the
+    /// kernel looks up one component rather than every component of a full path.
+    package static func lstatIfPresent(
+        _ name: UnsafePointer<CChar>, in directory: Int32
+    ) throws(DeltaSyncError) -> stat? {
+        var result = stat()
+        while fstatat(directory, name, &result, AT_SYMLINK_NOFOLLOW) != 0 {
+            let code = Glibc.errno
+            if code == ENOENT || code == ENOTDIR { return nil }
+            if code != EINTR { throw failure("inspect", String(cString: name), code) }
+        }
+        return result
+    }
+
     /// `stat`, following symlinks: for paths a user names, such as a tree's root.
     package static func statFollowingLinks(_ path: String) throws(DeltaSyncError) -> Glibc.stat {
         var result = Glibc.stat()

@@ -11,6 +11,9 @@ public struct Manifest: Sendable, Equatable {
     /// The Merkle digest of the whole tree.
     public let rootDigest: FileDigest
     private let positions: [PathKey: Int]
+    /// Every directory's digest (the root's under ""), kept so that ``replacing(_:)`` recomputes only the
+    /// directories above what changed.
+    private let digests: [PathKey: FileDigest]
 
     /// A manifest of `entries` (in any order). Throws if a path is unsafe or repeated, or if an entry's
     /// parent directory is missing.
@@ -37,7 +40,53 @@ public struct Manifest: Sendable, Equatable {
         }
         self.entries = sorted
         self.positions = positions
-        rootDigest = Self.merkleRoot(of: sorted)
+        var digests: [PathKey: FileDigest] = [:]
+        rootDigest = Self.merkleRoot(of: sorted) { path, digest in digests[path] = digest }
+        self.digests = digests
+    }
+
+    private init(entries: [ManifestEntry], positions: [PathKey: Int], digests: [PathKey: FileDigest]) {
+        self.entries = entries
+        self.positions = positions
+        self.digests = digests
+        rootDigest = digests[""]!
+    }
+
+    /// This manifest with the entries at some positions replaced by new entries of the same paths, as
+    /// `Manifest(entries:)` would build it from scratch but at the cost of the change: the paths, their order and
+    /// their positions stay, and only the directories above a changed entry have their digest computed again.
+    /// Throws if a new entry's path is not the one it replaces, if its fields do not fit its kind, or if it turns
+    /// a directory into something else or the reverse (that changes which paths can exist under it).
+    package func replacing(_ changes: [(position: Int, entry: ManifestEntry)]) throws(DeltaSyncError) -> Manifest {
+        var entries = self.entries
+        var stale = Set<PathKey>()
+        for (position, entry) in changes {
+            let old = entries[position]
+            guard RelativePath.compareBytes(old.path, entry.path) == 0 else {
+                throw DeltaSyncError(
+                    .invalidArgument, "\(RelativePath.quoted(entry.path)) cannot replace \(RelativePath.quoted(old.path))")
+            }
+            guard (entry.kind == .file) == (entry.digest != nil),
+                (entry.kind == .symlink) == (entry.symlinkTarget != nil),
+                (entry.kind == .directory) == (old.kind == .directory)
+            else {
+                throw DeltaSyncError(
+                    .invalidArgument,
+                    "the \(entry.kind) entry \(RelativePath.quoted(entry.path)) cannot replace a \(old.kind)")
+            }
+            entries[position] = entry
+            // Its parent's digest covers it, and every directory above covers that one.
+            var directory = RelativePath.parent(of: entry.path)
+            while stale.insert(PathKey(String(directory))).inserted, !directory.isEmpty {
+                directory = RelativePath.parent(of: String(directory))
+            }
+        }
+        var digests = self.digests
+        // Deepest first: a directory's path sorts after its parent's.
+        for directory in stale.sorted(by: >) {
+            digests[directory] = Self.directoryDigest(of: directory.path, in: entries, digests: digests)
+        }
+        return Manifest(entries: entries, positions: positions, digests: digests)
     }
 
     /// The manifest of an empty tree.
@@ -51,6 +100,11 @@ public struct Manifest: Sendable, Equatable {
         positions[PathKey(path)].map { entries[$0] }
     }
 
+    /// The position in ``entries`` of the entry at `path`, if any.
+    package func position(of path: String) -> Int? {
+        positions[PathKey(path)]
+    }
+
     /// Number of regular files.
     public var fileCount: Int { entries.count { $0.kind == .file } }
 
@@ -60,11 +114,7 @@ public struct Manifest: Sendable, Equatable {
     public static func == (lhs: Manifest, rhs: Manifest) -> Bool { lhs.entries == rhs.entries }
 
     /// The digest of every directory (the root under ""), as the root digest covers them.
-    public func directoryDigests() -> [PathKey: FileDigest] {
-        var digests: [PathKey: FileDigest] = [:]
-        _ = Self.merkleRoot(of: entries) { path, digest in digests[path] = digest }
-        return digests
-    }
+    public func directoryDigests() -> [PathKey: FileDigest] { digests }
 
     /// The root digest of `entries` (a valid manifest's, in path order), taking the digest of each directory
     /// named in `substituted` as given instead of computing it from its children: a directory whose content
@@ -92,17 +142,63 @@ public struct Manifest: Sendable, Equatable {
                 visit(key, content)
             }
             var record = ByteWriter()
-            let name = entry.name
-            record.varint(name.utf8.count)
-            record.bytes(name.utf8)
-            record.byte(entry.kind.rawValue)
-            record.byte(entry.isExecutable ? 1 : 0)
-            record.bytes(content.bytes)
-            records[PathKey(String(RelativePath.parent(of: entry.path))), default: []].append((name, record.bytes))
+            appendRecord(of: entry, content: content, to: &record)
+            let parent = PathKey(String(RelativePath.parent(of: entry.path)))
+            records[parent, default: []].append((entry.name, record.bytes))
         }
         let root = substituted[""] ?? directoryDigest(records[""] ?? [])
         visit("", root)
         return root
+    }
+
+    /// What a directory's digest covers of one child: its name, kind, executable bit and content digest.
+    private static func appendRecord(of entry: ManifestEntry, content: FileDigest, to record: inout ByteWriter) {
+        let name = entry.name
+        record.varint(name.utf8.count)
+        record.bytes(name.utf8)
+        record.byte(entry.kind.rawValue)
+        record.byte(entry.isExecutable ? 1 : 0)
+        record.bytes(content.bytes)
+    }
+
+    /// The digest of `directory` ("" for the root) from its children in `entries` (a valid manifest's, in path
+    /// order), taking subdirectories' digests from `digests`. Everything under a directory is one run of entries
+    /// (their paths all start with its path and a `/`), though not always right after it (`a.txt` sorts between
+    /// `a` and `a/b`): the walk takes each child and, meeting an entry deeper down, skips the rest of its run.
+    private static func directoryDigest(
+        of directory: String, in entries: [ManifestEntry], digests: [PathKey: FileDigest]
+    ) -> FileDigest {
+        let prefixLength = directory.isEmpty ? 0 : directory.utf8.count + 1
+        var position = directory.isEmpty ? entries.startIndex : firstPosition(notBefore: directory + "/", in: entries)
+        let end = directory.isEmpty ? entries.endIndex : firstPosition(notBelow: directory, in: entries, from: position)
+        var writer = ByteWriter()
+        while position < end {
+            let entry = entries[position]
+            if let slash = entry.path.utf8.dropFirst(prefixLength).firstIndex(of: 0x2F) {
+                position = firstPosition(notBelow: String(entry.path[..<slash]), in: entries, from: position + 1)
+                continue
+            }
+            let content = entry.kind == .directory ? digests[PathKey(entry.path)]! : entry.contentDigest!
+            appendRecord(of: entry, content: content, to: &writer)
+            position += 1
+        }
+        return FileDigest(of: writer.bytes)
+    }
+
+    /// The first position from `start` on whose path does not lie under `directory`: paths under it start with
+    /// its path and a `/`, and `0`, the byte after `/`, sorts after all of them.
+    private static func firstPosition(notBelow directory: String, in entries: [ManifestEntry], from start: Int) -> Int {
+        firstPosition(notBefore: directory + "0", in: entries, from: start)
+    }
+
+    /// The first position from `start` on whose path does not sort before `path` (a binary search).
+    private static func firstPosition(notBefore path: String, in entries: [ManifestEntry], from start: Int = 0) -> Int {
+        var (low, high) = (start, entries.endIndex)
+        while low < high {
+            let middle = (low + high) / 2
+            if RelativePath.precedes(entries[middle].path, path) { low = middle + 1 } else { high = middle }
+        }
+        return low
     }
 
     /// The digest of a directory whose children's records come in reverse name order, as the reverse walk of

@@ -12,13 +12,19 @@ public struct TreeScanner: Sendable {
     /// The tree's root directory.
     public let root: String
     /// What to leave out.
-    public var ignoreRules: IgnoreRules
+    public var ignoreRules: IgnoreRules {
+        didSet { memory = nil }  // what the last scan left out may be in now, and the reverse
+    }
     /// Digests from earlier scans; updated by each scan.
-    public var cache: StatCache<FileDigest>
+    public var cache: StatCache<FileDigest> {
+        didSet { memory = nil }  // the entries the last scan vouches for must be the ones this cache holds
+    }
     /// How many threads hash files (default: the number of online cores).
     public var hashingThreads: Int
     /// Which files a scan signs as it reads them; `nil`, the default, signs none.
     package var signing: Signing?
+    /// What the last scan saw, for the next to reuse; `nil` before the first.
+    var memory: ScanMemory?
 
     /// Which of the files it reads a scan also signs, from the bytes hashing reads anyway
     /// (``ScanResult/signatures``), so that keeping their signatures costs no second read.
@@ -78,91 +84,144 @@ public struct TreeScanner: Sendable {
     }
 
     /// Scans the tree now.
+    ///
+    /// A scan after another costs about one `lstat` per entry when little changed: a directory whose identity is
+    /// unchanged is not listed again, an entry whose identity is unchanged is taken from the last scan as it was,
+    /// and the manifest is the last one with the changed entries replaced, its directory digests computed again
+    /// only above them. The result is the manifest a first scan would build.
     public mutating func scan() throws(DeltaSyncError) -> ScanResult {
         let scanStart = SystemCall.now()
+        // Taken out: a scan that fails leaves none, and the next starts afresh.
+        let memory = self.memory
+        self.memory = nil
         var entries: [ManifestEntry] = []
-        var identities: [StatCache<FileDigest>.Identity?] = []
+        /// For each entry: its identity, its position in the last scan's manifest, and whether it was taken from there
+        /// unchanged.
+        var found: [(identity: ScanMemory.Identity, previous: Int?, isReused: Bool)] = []
+        /// The directories listed, with their identity, the entries kept from them and whether anything in them was
+        /// left out.
+        var listings: [(path: String, identity: ScanMemory.Identity, children: [Int], isWhole: Bool)] = []
         var skipped: [SkippedEntry] = []
         var pending: [Int] = []
         var cachedFiles = 0
         var unreadable = Set<Int>()
-        /// Directories still to list, with the position of their own entry (none for the root).
-        var directories: [(path: String, entry: Int?)] = [("", nil)]
         // The root itself may be a symlink (a user names it); entries inside it are never followed.
         let rootStatus = try SystemCall.statFollowingLinks(root)
         guard rootStatus.st_mode & S_IFMT == S_IFDIR else {
             throw DeltaSyncError(.invalidArgument, "\(root) is not a directory")
         }
+        /// Directories still to list, with the position of their own entry (none for the root) and their identity.
+        var directories: [(path: String, entry: Int?, identity: ScanMemory.Identity)] = [
+            ("", nil, ScanMemory.Identity(rootStatus))
+        ]
 
-        while let (directory, directoryEntry) = directories.popLast() {
+        while let (directory, directoryEntry, directoryIdentity) = directories.popLast() {
             let absolute = directory.isEmpty ? root : root + "/" + directory
-            let names: [[UInt8]]
-            do throws(DeltaSyncError) {
-                names = try SystemCall.directoryNames(absolute)
-            } catch where directoryEntry != nil && (error.errno == EACCES || error.errno == ENOENT) {
-                // Left out whole, as if absent: listed with none of its content, a client would delete it. Only
-                // for a directory that cannot be read or is gone: a passing failure (no descriptor left, an I/O
-                // error) fails the scan rather than making a directory look absent.
-                unreadable.insert(directoryEntry!)
-                if error.errno != ENOENT { skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error))) }
-                continue
-            }
-            for rawName in names {
-                guard let name = String(validating: rawName, as: UTF8.self) else {
-                    let shown = RelativePath.join(directory, String(decoding: rawName, as: UTF8.self))
-                    skipped.append(SkippedEntry(path: shown, reason: "its name is not valid UTF-8; rename it"))
+            // Each child with its `lstat` and where its path was in the last manifest; from the last scan's listing
+            // when the directory did not change since, else from the directory.
+            var children: [(path: String, status: stat, previous: Int?)] = []
+            var isWhole = true
+            if let memory, let listed = memory.listings[PathKey(directory)], listed.identity == directoryIdentity,
+                let statuses = inspect(listed.children, of: memory, in: absolute)
+            {
+                for (child, status) in zip(listed.children, statuses) {
+                    children.append((memory.manifest.entries[child].path, status, child))
+                }
+            } else {
+                let names: [[UInt8]]
+                do throws(DeltaSyncError) {
+                    names = try SystemCall.directoryNames(absolute)
+                } catch where directoryEntry != nil && (error.errno == EACCES || error.errno == ENOENT) {
+                    // Left out whole, as if absent: listed with none of its content, a client would delete it. Only
+                    // for a directory that cannot be read or is gone: a passing failure (no descriptor left, an I/O
+                    // error) fails the scan rather than making a directory look absent.
+                    unreadable.insert(directoryEntry!)
+                    if error.errno != ENOENT {
+                        skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error)))
+                    }
                     continue
                 }
-                let path = RelativePath.join(directory, name)
-                let status: stat
-                do throws(DeltaSyncError) {
-                    guard let found = try SystemCall.lstatIfPresent(absolute + "/" + name) else { continue }
-                    status = found
-                } catch where error.errno == EACCES && directoryEntry != nil {
-                    // A directory that can be listed but not searched: none of its entries can be inspected.
-                    unreadable.insert(directoryEntry!)
-                    skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error)))
-                    break
-                } catch {
-                    skipped.append(SkippedEntry(path: path, reason: Self.unreadable(error)))
+                for rawName in names {
+                    guard let name = String(validating: rawName, as: UTF8.self) else {
+                        let shown = RelativePath.join(directory, String(decoding: rawName, as: UTF8.self))
+                        skipped.append(SkippedEntry(path: shown, reason: "its name is not valid UTF-8; rename it"))
+                        isWhole = false
+                        continue
+                    }
+                    let path = RelativePath.join(directory, name)
+                    do throws(DeltaSyncError) {
+                        guard let status = try SystemCall.lstatIfPresent(absolute + "/" + name) else { continue }
+                        children.append((path, status, memory?.manifest.position(of: path)))
+                    } catch where error.errno == EACCES && directoryEntry != nil {
+                        // A directory that can be listed but not searched: none of its entries can be inspected.
+                        unreadable.insert(directoryEntry!)
+                        skipped.append(SkippedEntry(path: directory, reason: Self.unreadable(error)))
+                        break
+                    } catch {
+                        skipped.append(SkippedEntry(path: path, reason: Self.unreadable(error)))
+                        isWhole = false
+                        continue
+                    }
+                }
+                if let directoryEntry, unreadable.contains(directoryEntry) { continue }
+            }
+            let listing = listings.count
+            listings.append((directory, directoryIdentity, [], isWhole))
+
+            for (path, status, previous) in children {
+                let identity = ScanMemory.Identity(status)
+                if let memory, let previous, memory.identities[previous] == identity {
+                    // Unchanged since the last scan, which vouched for it: its entry, digest and all, is still true.
+                    let entry = memory.manifest.entries[previous]
+                    entries.append(entry)
+                    found.append((identity, previous, true))
+                    listings[listing].children.append(entries.count - 1)
+                    switch entry.kind {
+                    case .directory: directories.append((path, entries.count - 1, identity))
+                    case .file: cachedFiles += 1
+                    case .symlink: break
+                    }
                     continue
                 }
                 let type = status.st_mode & S_IFMT
                 guard !ignoreRules.isIgnoredEntry(path, isDirectory: type == S_IFDIR) else { continue }
+                let name = RelativePath.name(of: path)
                 guard path.utf8.count <= RelativePath.maximumLength, name.utf8.count <= RelativePath.maximumComponentLength else {
                     skipped.append(SkippedEntry(path: path, reason: "its path is too long"))
+                    listings[listing].isWhole = false
                     continue
                 }
                 let mode = UInt32(status.st_mode & 0o7777)
                 let modified = SystemCall.nanoseconds(status.st_mtim)
+                let entry: ManifestEntry
                 switch type {
                 case S_IFDIR:
-                    entries.append(ManifestEntry(path: path, kind: .directory, mode: mode, modificationTime: modified))
-                    identities.append(nil)
-                    directories.append((path, entries.count - 1))
+                    entry = ManifestEntry(path: path, kind: .directory, mode: mode, modificationTime: modified)
+                    directories.append((path, entries.count, identity))
                 case S_IFLNK:
-                    let target = try SystemCall.readlink(absolute + "/" + name)
+                    let target = try SystemCall.readlink(root + "/" + path)
                     guard let text = String(validating: target, as: UTF8.self) else {
                         skipped.append(SkippedEntry(path: path, reason: "its link target is not valid UTF-8"))
+                        listings[listing].isWhole = false
                         continue
                     }
-                    entries.append(
-                        ManifestEntry(
-                            path: path, kind: .symlink, size: target.count, mode: mode, modificationTime: modified,
-                            symlinkTarget: text))
-                    identities.append(nil)
+                    entry = ManifestEntry(
+                        path: path, kind: .symlink, size: target.count, mode: mode, modificationTime: modified,
+                        symlinkTarget: text)
                 case S_IFREG:
-                    let identity = StatCache<FileDigest>.Identity(status)
-                    let cached = cache.digest(for: path, identity: identity)
+                    let cached = cache.digest(for: path, identity: identity.status)
                     if cached != nil { cachedFiles += 1 } else { pending.append(entries.count) }
-                    entries.append(
-                        ManifestEntry(
-                            path: path, kind: .file, size: identity.size, mode: mode, modificationTime: modified,
-                            digest: cached))
-                    identities.append(identity)
+                    entry = ManifestEntry(
+                        path: path, kind: .file, size: identity.status.size, mode: mode, modificationTime: modified,
+                        digest: cached)
                 default:
                     skipped.append(SkippedEntry(path: path, reason: "it is not a regular file, directory or symlink"))
+                    listings[listing].isWhole = false
+                    continue
                 }
+                entries.append(entry)
+                found.append((identity, previous, false))
+                listings[listing].children.append(entries.count - 1)
             }
         }
 
@@ -185,19 +244,94 @@ public struct TreeScanner: Sendable {
                 }
             }
         }
-        var kept: [ManifestEntry] = []
-        var keptPaths = Set<PathKey>()
-        for (position, entry) in entries.enumerated() where !unreadable.contains(position) {
-            kept.append(entry)
-            if let identity = identities[position], let digest = entry.digest {
-                cache.remember(entry.path, identity: identity, digest: digest, scanStart: scanStart)
-                keptPaths.insert(PathKey(entry.path))
+
+        // The stat cache learns the files read; those taken from the last scan are in it already, as it vouched
+        // for them. It forgets files that are gone, which it holds if it holds more than the settled files kept.
+        var settledFiles = 0
+        for (position, entry) in entries.enumerated() where entry.kind == .file && !unreadable.contains(position) {
+            let identity = found[position].identity
+            if identity.isSettled(before: scanStart, racyInterval: cache.racyInterval) { settledFiles += 1 }
+            if !found[position].isReused {
+                cache.remember(entry.path, identity: identity.status, digest: entry.digest!, scanStart: scanStart)
             }
         }
-        cache.keepOnly(keptPaths)
+        if cache.count != settledFiles {
+            var keptPaths = Set<PathKey>()
+            for (position, entry) in entries.enumerated() where entry.kind == .file && !unreadable.contains(position) {
+                keptPaths.insert(PathKey(entry.path))
+            }
+            cache.keepOnly(keptPaths)
+        }
+
+        // The same paths as last time (each kept entry's path was in the last manifest, and as many are kept): the
+        // last manifest with the changed entries replaced. Otherwise a manifest built afresh.
+        let manifest: Manifest
+        var positions: [Int?]
+        let kept = entries.indices.filter { !unreadable.contains($0) }
+        if let memory, kept.count == memory.manifest.entries.count, kept.allSatisfy({ position in
+            found[position].previous.map { previous in
+                (entries[position].kind == .directory) == (memory.manifest.entries[previous].kind == .directory)
+            } ?? false
+        }) {
+            // Every entry read again is a change: its fields may differ in bytes that `==` on strings calls equal.
+            let changes = kept.filter { !found[$0].isReused }.map {
+                (position: found[$0].previous!, entry: entries[$0])
+            }
+            manifest = try memory.manifest.replacing(changes)
+            positions = found.map { $0.previous }
+        } else {
+            manifest = try Manifest(entries: kept.map { entries[$0] })
+            positions = entries.map { manifest.position(of: $0.path) }
+        }
+        for position in unreadable { positions[position] = nil }
+
+        // What this scan vouches for: what had settled when it began.
+        let racyInterval = cache.racyInterval
+        var identities = [ScanMemory.Identity?](repeating: nil, count: manifest.entries.count)
+        for (position, entry) in found.enumerated() {
+            guard let kept = positions[position], entry.identity.isSettled(before: scanStart, racyInterval: racyInterval)
+            else { continue }
+            identities[kept] = entry.identity
+        }
+        var remembered: [PathKey: ScanMemory.Listing] = [:]
+        for listing in listings
+        where listing.isWhole && listing.identity.isSettled(before: scanStart, racyInterval: racyInterval) {
+            let children = listing.children.compactMap { positions[$0] }
+            guard children.count == listing.children.count else { continue }  // an entry of it was left out after all
+            remembered[PathKey(listing.path)] = ScanMemory.Listing(identity: listing.identity, children: children)
+        }
+        self.memory = ScanMemory(manifest: manifest, identities: identities, listings: remembered)
         return ScanResult(
-            manifest: try Manifest(entries: kept), skipped: skipped, hashedFiles: pending.count - unhashed,
+            manifest: manifest, skipped: skipped, hashedFiles: pending.count - unhashed,
             hashedBytes: hashedBytes, cachedFiles: cachedFiles, signatures: signatures)
+    }
+
+    /// The `lstat` of each of a remembered listing's children, or `nil` if one is gone or is no longer of the kind
+    /// it was: the directory (at `absolute`) changed after all, and is listed again. Each is looked up by its name
+    /// in the open directory, which spares the kernel walking the whole path for every entry.
+    private func inspect(_ children: [Int], of memory: ScanMemory, in absolute: String) -> [stat]? {
+        guard let directory = try? SystemCall.open(absolute, O_RDONLY | O_DIRECTORY | O_CLOEXEC) else { return nil }
+        defer { SystemCall.close(directory) }
+        var statuses: [stat] = []
+        statuses.reserveCapacity(children.count)
+        for child in children {
+            let path = memory.manifest.entries[child].path
+            let nameStart = path.utf8.count - RelativePath.name(of: path).utf8.count
+            let found = path.withCString { whole in try? SystemCall.lstatIfPresent(whole + nameStart, in: directory) }
+            guard let found, Self.kind(of: found) == memory.manifest.entries[child].kind else { return nil }
+            statuses.append(found)
+        }
+        return statuses
+    }
+
+    /// The manifest kind of what `lstat` found, if it is one a manifest records.
+    private static func kind(of status: stat) -> ManifestEntry.Kind? {
+        switch status.st_mode & S_IFMT {
+        case S_IFREG: .file
+        case S_IFDIR: .directory
+        case S_IFLNK: .symlink
+        default: nil
+        }
     }
 
     /// Why an entry the scan could not inspect or list is left out, and what to do about it.
