@@ -47,6 +47,34 @@ import Testing
         #expect(try decodedFile().store.entries[stored[1].fileDigest]?.lastUsed == 1_000)
     }
 
+    /// The store indexes the file and reads a signature from it when asked: a record larger than the piece the index
+    /// reads at a time comes back whole, and one damaged on disk after it was indexed is never handed out.
+    @Test func signaturesAreReadFromTheFileWhenAskedAndCheckedAgain() throws {
+        defer { cleanUp() }
+        let blocks = 700_000  // 12 bytes a block: a record of 8.4 MB, over the index's 4 MiB pieces
+        let large = Signature(
+            parameters: try SignatureParameters(blockSize: 256, strongHashLength: 8), fileSize: blocks * 256,
+            fileDigest: FileDigest(high: 7, low: 7), weakSums: (0..<blocks).map { UInt32(truncatingIfNeeded: $0 &* 2_654_435_761) },
+            strongHashes: (0..<blocks).map { UInt64($0) })
+        let small = Self.signatures(2)
+        try SignatureStoreFile(path: path, capacity: 64 << 20).add(small + [large], now: 5)
+
+        let reader = SignatureStoreFile(path: path, capacity: 64 << 20)
+        #expect(reader.signature(for: large.fileDigest)?.encoded() == large.encoded())
+        #expect(reader.signature(for: small[1].fileDigest)?.encoded() == small[1].encoded())
+
+        // One byte of the first record's signature (small[0]: records go in the order given) changed in place, after
+        // the index was made.
+        let offset = SignatureStore.header.count + 4 + 16 + 8 + 100
+        var flipped = try FileTree.read(path)[offset] ^ 0x01
+        let descriptor = try SystemCall.open(path, O_WRONLY)
+        #expect(pwrite(descriptor, &flipped, 1, off_t(offset)) == 1)
+        SystemCall.close(descriptor)
+        #expect(try decodedFile().store.entries[small[0].fileDigest] == nil, "the file's first record is damaged")
+        #expect(reader.signature(for: small[0].fileDigest) == nil, "its record no longer matches its checksum")
+        #expect(reader.signature(for: large.fileDigest)?.encoded() == large.encoded(), "the others are intact")
+    }
+
     /// A push appends its records in one write: the file grows by exactly those records, and a signature the store
     /// already holds is not written again.
     @Test func aPushAppendsItsRecordsAndNothingTwice() throws {

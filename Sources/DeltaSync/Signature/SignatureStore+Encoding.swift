@@ -21,22 +21,35 @@ extension SignatureStore {
     /// The bytes between a record's length and its signature: digest and lastUsed.
     private static let fixedBody = 16 + 8
 
-    /// `entry` as a record of the store file, filed under `digest`.
+    /// `entry` as a record of the store file, filed under `digest`: an entry whose bytes are at hand (one this
+    /// process stored).
     package static func record(_ entry: Entry, digest: FileDigest) -> [UInt8] {
-        var writer = ByteWriter(capacity: entry.recordSize)
-        writer.littleEndian(UInt64(fixedBody + entry.encodedSignature.count), count: 4)
+        guard case .bytes(let signature) = entry.location else {
+            preconditionFailure("an entry indexed in the store file is written through encoded()")
+        }
+        return record(digest: digest, lastUsed: entry.lastUsed, signature: signature)
+    }
+
+    /// A record: `signature` filed under `digest`, used at `lastUsed`, sealed by its checksum.
+    static func record(digest: FileDigest, lastUsed: UInt64, signature: ArraySlice<UInt8>) -> [UInt8] {
+        var writer = ByteWriter(capacity: recordOverhead + signature.count)
+        writer.littleEndian(UInt64(fixedBody + signature.count), count: 4)
         writer.bytes(digest.bytes)
-        writer.littleEndian(entry.lastUsed, count: 8)
-        writer.bytes(entry.encodedSignature)
+        writer.littleEndian(lastUsed, count: 8)
+        writer.bytes(signature)
         writer.bytes(FileDigest(of: writer.bytes).bytes)
         return writer.bytes
     }
 
     /// The whole file: the header, then every entry's record, least recently used first (the order appends keep).
+    /// An entry indexed in the old file whose record can no longer be read intact is left out.
     package func encoded() -> [UInt8] {
         var bytes = Self.header
         bytes.reserveCapacity(encodedSize)
-        for (digest, entry) in Self.byRecency(entries) { bytes += Self.record(entry, digest: digest) }
+        for (digest, entry) in Self.byRecency(entries) {
+            guard let signature = encodedSignature(of: entry, digest: digest) else { continue }
+            bytes += Self.record(digest: digest, lastUsed: entry.lastUsed, signature: signature)
+        }
         return bytes
     }
 
@@ -69,46 +82,83 @@ extension SignatureStore {
     /// the header, or where the file ended when it was last read), up to the first torn or damaged one; returns
     /// what was wrong with the rest, or `nil`.
     package mutating func decodeRecords(_ bytes: ArraySlice<UInt8>, at fileOffset: Int) -> DeltaSyncError? {
+        addRecords(bytes, at: fileOffset, isEnd: true, keepingBytes: true).damage
+    }
+
+    /// Indexes the records of `bytes`, a piece of the store file from `fileOffset` on where a record starts, without
+    /// keeping their bytes: entries read their record from the file (``readFile``) when asked for. Returns how many
+    /// bytes the complete records took; a record cut off at the end of the piece is not damage unless `isEnd` (the
+    /// file ends there): the caller passes it again with the bytes that follow.
+    package mutating func indexRecords(_ bytes: ArraySlice<UInt8>, at fileOffset: Int, isEnd: Bool) -> (
+        consumed: Int, damage: DeltaSyncError?
+    ) {
+        addRecords(bytes, at: fileOffset, isEnd: isEnd, keepingBytes: false)
+    }
+
+    /// The length of the record that starts `bytes`, when its length field is there.
+    package static func recordLength(at bytes: ArraySlice<UInt8>) -> Int? {
+        guard bytes.count >= 4 else { return nil }
+        var length = 0
+        for index in 0..<4 { length |= Int(bytes[bytes.startIndex + index]) << (8 * index) }
+        return 4 + length + 16
+    }
+
+    private mutating func addRecords(_ bytes: ArraySlice<UInt8>, at fileOffset: Int, isEnd: Bool, keepingBytes: Bool)
+        -> (consumed: Int, damage: DeltaSyncError?)
+    {
         // Room for the records of the usual sizes at once, rather than growing the table a dozen times.
         reserveCapacity(count + bytes.count / 512)
         var start = bytes.startIndex
         while start < bytes.endIndex {
-            let offset = fileOffset + start - bytes.startIndex
-            guard bytes.endIndex - start >= 4 + Self.fixedBody + 16 else {
-                return DeltaSyncError(
-                    .truncated,
-                    "signature store is torn: \(bytes.endIndex - start) bytes at byte \(offset) cannot hold a record")
-            }
-            var length = 0
-            for index in 0..<4 { length |= Int(bytes[start + index]) << (8 * index) }
-            guard length >= Self.fixedBody else {
-                return DeltaSyncError(
-                    .corrupt,
-                    "signature store is damaged: the record at byte \(offset) claims \(length) bytes, fewer than its digest and time"
+            let consumed = start - bytes.startIndex
+            let offset = fileOffset + consumed
+            let rest = bytes[start...]
+            guard let length = Self.recordLength(at: rest), length >= Self.recordOverhead, rest.count >= length else {
+                if !isEnd, Self.recordLength(at: rest).map({ $0 >= Self.recordOverhead }) ?? true { return (consumed, nil) }
+                if let length = Self.recordLength(at: rest), length < Self.recordOverhead {
+                    return (
+                        consumed,
+                        DeltaSyncError(
+                            .corrupt,
+                            "signature store is damaged: the record at byte \(offset) claims \(length - 20) bytes, fewer than its digest and time"
+                        )
+                    )
+                }
+                return (
+                    consumed,
+                    DeltaSyncError(
+                        .truncated,
+                        rest.count < Self.recordOverhead
+                            ? "signature store is torn: \(rest.count) bytes at byte \(offset) cannot hold a record"
+                            : "signature store is torn: the record at byte \(offset) ends past the end of the file")
                 )
             }
-            let checksumStart = start + 4 + length
-            guard checksumStart <= bytes.endIndex - 16 else {
-                return DeltaSyncError(
-                    .truncated, "signature store is torn: the record at byte \(offset) ends past the end of the file")
+            let record = rest.prefix(length)
+            guard let (digest, lastUsed, signature) = Self.unsealed(record) else {
+                return (
+                    consumed,
+                    DeltaSyncError(
+                        .corrupt, "signature store is damaged: the record at byte \(offset) does not match its checksum")
+                )
             }
-            let sealed = bytes[start..<checksumStart]
-            guard sealed.withUnsafeBytes({ FileDigest(of: $0) }) == FileDigest(bytes: bytes[checksumStart..<checksumStart + 16])
-            else {
-                return DeltaSyncError(
-                    .corrupt, "signature store is damaged: the record at byte \(offset) does not match its checksum")
-            }
-            let digestStart = start + 4
-            guard let digest = FileDigest(bytes: bytes[digestStart..<digestStart + 16]) else {
-                preconditionFailure("16 bytes always make a digest")
-            }
-            var lastUsed: UInt64 = 0
-            for index in 0..<8 { lastUsed |= UInt64(bytes[digestStart + 16 + index]) << (8 * UInt64(index)) }
-            insert(
-                Entry(lastUsed: lastUsed, encodedSignature: bytes[(start + 4 + Self.fixedBody)..<checksumStart]),
-                for: digest)
-            start = checksumStart + 16
+            let location: Entry.Location = keepingBytes ? .bytes(signature) : .record(offset: offset, length: length)
+            insert(Entry(lastUsed: lastUsed, location: location, signatureLength: signature.count), for: digest)
+            start += length
         }
-        return nil
+        return (bytes.count, nil)
+    }
+
+    /// The digest, time and signature of a whole record, when its checksum matches.
+    static func unsealed(_ record: ArraySlice<UInt8>) -> (FileDigest, UInt64, ArraySlice<UInt8>)? {
+        let start = record.startIndex
+        let checksumStart = record.endIndex - 16
+        guard record.count >= recordOverhead,
+            record[start..<checksumStart].withUnsafeBytes({ FileDigest(of: $0) })
+                == FileDigest(bytes: record[checksumStart...]),
+            let digest = FileDigest(bytes: record[(start + 4)..<(start + 20)])
+        else { return nil }
+        var lastUsed: UInt64 = 0
+        for index in 0..<8 { lastUsed |= UInt64(record[start + 20 + index]) << (8 * UInt64(index)) }
+        return (digest, lastUsed, record[(start + 4 + fixedBody)..<checksumStart])
     }
 }

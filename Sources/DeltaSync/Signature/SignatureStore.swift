@@ -10,23 +10,40 @@ package struct SignatureStore: Sendable {
     package struct Entry: Sendable {
         /// When the entry was stored or last found in use, in seconds since 1970-01-01 UTC.
         package var lastUsed: UInt64
-        /// The signature's encoding (docs/FORMAT.md, "Signature"): for a decoded store, a part of the file's bytes,
-        /// which every entry shares rather than holding a copy.
-        package let encodedSignature: ArraySlice<UInt8>
+        /// Where the signature's encoding (docs/FORMAT.md, "Signature") is.
+        let location: Location
+        /// The length of the signature's encoding.
+        let signatureLength: Int
+
+        /// Where an entry's signature is: its bytes (stored by this process, or part of a store decoded from
+        /// bytes in memory, which every entry shares rather than holding a copy), or the record of the store
+        /// file at `offset`, `length` bytes long with its checksum, read when asked for.
+        enum Location: Sendable {
+            case bytes(ArraySlice<UInt8>)
+            case record(offset: Int, length: Int)
+        }
 
         /// An entry for an encoded signature, stamped as used at `lastUsed`.
         package init(lastUsed: UInt64, encodedSignature: [UInt8]) {
-            self.init(lastUsed: lastUsed, encodedSignature: encodedSignature[...])
+            self.init(lastUsed: lastUsed, location: .bytes(encodedSignature[...]), signatureLength: encodedSignature.count)
         }
 
-        init(lastUsed: UInt64, encodedSignature: ArraySlice<UInt8>) {
+        init(lastUsed: UInt64, location: Location, signatureLength: Int) {
             self.lastUsed = lastUsed
-            self.encodedSignature = encodedSignature
+            self.location = location
+            self.signatureLength = signatureLength
         }
 
         /// Its size as a record of the store file.
-        package var recordSize: Int { SignatureStore.recordOverhead + encodedSignature.count }
+        package var recordSize: Int { SignatureStore.recordOverhead + signatureLength }
     }
+
+    /// Reads `count` bytes of the store file at an offset, for entries indexed in it (``Entry/Location/record(offset:length:)``);
+    /// `nil` when it cannot.
+    package typealias FileReading = @Sendable (_ offset: Int, _ count: Int) -> [UInt8]?
+
+    /// How entries indexed in the store file are read; `nil` for a store that holds its signatures' bytes.
+    package var readFile: FileReading?
 
     /// Entries by the digest of the content their signature describes.
     package private(set) var entries: [FileDigest: Entry] = [:]
@@ -43,10 +60,24 @@ package struct SignatureStore: Sendable {
     /// The signature of the content whose XXH3-128 is `digest`, or `nil` when there is none or what is filed under
     /// it does not decode to a signature of that content.
     package func signature(for digest: FileDigest) -> Signature? {
-        guard let entry = entries[digest],
-            let signature = try? Signature(decoding: Array(entry.encodedSignature)), signature.fileDigest == digest
+        guard let entry = entries[digest], let bytes = encodedSignature(of: entry, digest: digest),
+            let signature = try? Signature(decoding: Array(bytes)), signature.fileDigest == digest
         else { return nil }
         return signature
+    }
+
+    /// The encoded signature of `entry`, filed under `digest`: read from the store file when it was indexed there,
+    /// and then only if its record is still intact and still the one for `digest` (`nil` otherwise).
+    func encodedSignature(of entry: Entry, digest: FileDigest) -> ArraySlice<UInt8>? {
+        switch entry.location {
+        case .bytes(let bytes):
+            return bytes
+        case .record(let offset, let length):
+            guard let record = readFile?(offset, length), record.count == length,
+                let (filed, _, signature) = Self.unsealed(record[...]), filed == digest
+            else { return nil }
+            return signature
+        }
     }
 
     /// Files `signature` under its file digest, replacing what was there; returns the entry.

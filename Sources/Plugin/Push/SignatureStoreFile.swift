@@ -11,6 +11,10 @@ import Synchronization
 /// one write or replaces the whole file. A replacement is a new file renamed over the old one, so a writer that
 /// opened the old one before finds, once it holds the lock, that the path names another file, and opens that.
 ///
+/// The store keeps an index of the file's records, not their bytes: a signature is read from the file (with `pread`,
+/// through a descriptor kept open on the version indexed) when it is asked for, so a store of tens of megabytes
+/// costs a few of memory.
+///
 /// The file is replaced rather than appended to when it is damaged (a torn or corrupt record: the records before
 /// it are kept, nothing after it is trusted) or when the append would take it past ``capacity`` (the most recently
 /// used entries that fill three quarters of it are kept). Nothing is flushed to disk: the store is a hint, and a
@@ -32,6 +36,26 @@ final class SignatureStoreFile: Sendable {
         var file: FileState?
         /// What was wrong with the file when it was last read, if anything.
         var damage: DeltaSyncError?
+        /// A descriptor of the file the index points into; closed when another replaces it.
+        var reader: Int32?
+
+        /// Reads the index's records through `descriptor` from now on.
+        mutating func read(through descriptor: Int32?) {
+            if let reader { SystemCall.close(reader) }
+            reader = descriptor
+            store.readFile = descriptor.map(Self.reading)
+        }
+
+        /// Reads `count` bytes at an offset of the file open as `descriptor`; `nil` when they are not all there.
+        private static func reading(_ descriptor: Int32) -> SignatureStore.FileReading {
+            { offset, count in
+                var bytes = [UInt8](repeating: 0, count: count)
+                let read = bytes.withUnsafeMutableBytes { (buffer) -> Int in
+                    (try? SystemCall.pread(descriptor, buffer, offset: offset, path: "the signature store")) ?? -1
+                }
+                return read == count ? bytes : nil
+            }
+        }
     }
 
     /// One version of the file: which file the path named, and how long it was.
@@ -54,6 +78,10 @@ final class SignatureStoreFile: Sendable {
     init(path: String, capacity: Int) {
         self.path = path
         self.capacity = capacity
+    }
+
+    deinit {
+        state.withLock { $0.read(through: nil) }
     }
 
     /// Whether a signature of the content whose XXH3-128 is `digest` is stored.
@@ -100,9 +128,14 @@ final class SignatureStoreFile: Sendable {
                 let writer = try AtomicFileWriter(path: path, durable: false)
                 try bytes.withBytes { (buffer) throws(DeltaSyncError) in try writer.write(buffer) }
                 try writer.commit()
-                // Still under the lock of the file just replaced: writers that wait for it will find the new one.
-                var written = FileState(try SystemCall.lstat(path))
+                // Still under the lock of the file just replaced: writers that wait for it will find the new one, and
+                // what they append to it comes after the records indexed here.
+                let replacement = try SystemCall.open(path, O_RDONLY)
+                var written = FileState(try SystemCall.fstat(replacement, path: path))
                 written.size = bytes.count
+                state.store = SignatureStore()
+                _ = state.store.indexRecords(bytes[SignatureStore.header.count...], at: SignatureStore.header.count, isEnd: true)
+                state.read(through: replacement)
                 state.file = written
                 state.damage = nil
             }
@@ -121,27 +154,68 @@ final class SignatureStoreFile: Sendable {
             if error.errno != ENOENT { state.damage = error }
             return
         }
-        defer { SystemCall.close(descriptor) }
         do throws(DeltaSyncError) {
             try SystemCall.lock(descriptor, LOCK_SH, path: path)
             let file = FileState(try SystemCall.fstat(descriptor, path: path))
-            (state.store, state.damage) = SignatureStore.decoding(try read(descriptor, from: 0, to: file.size))
+            try index(&state, descriptor: descriptor, size: file.size)
             state.file = file
+            // The index points into this version of the file: it stays open for reading (without the lock).
+            try? SystemCall.lock(descriptor, LOCK_UN, path: path)
+            state.read(through: descriptor)
         } catch {
+            SystemCall.close(descriptor)
             state.damage = error
         }
     }
 
+    /// Indexes the whole file, `size` bytes, reading it a few megabytes at a time: the header, then each record.
+    private func index(_ state: inout State, descriptor: Int32, size: Int) throws(DeltaSyncError) {
+        state.store = SignatureStore()
+        state.damage = nil
+        let header = try read(descriptor, from: 0, to: min(size, SignatureStore.header.count))
+        let (empty, damage) = SignatureStore.decoding(header)
+        guard damage == nil, header.count == SignatureStore.header.count else {
+            state.damage = damage
+            return
+        }
+        state.store = empty
+        var offset = header.count
+        var piece = Self.indexPiece
+        while offset < size {
+            let wanted = min(size - offset, piece)
+            let bytes = try read(descriptor, from: offset, to: offset + wanted)
+            // The end of the file, or a short read: the file was cut short since its size was taken.
+            let isEnd = offset + bytes.count >= size || bytes.count < wanted
+            let (consumed, damage) = state.store.indexRecords(bytes[...], at: offset, isEnd: isEnd)
+            if let damage {
+                state.damage = damage
+                return
+            }
+            offset += consumed
+            if isEnd { return }
+            // A record longer than the piece: read one that holds it.
+            piece = consumed == 0 ? max(piece * 2, SignatureStore.recordLength(at: bytes[...]) ?? 0) : Self.indexPiece
+        }
+    }
+
+    /// The bytes of the file indexed at a time.
+    private static let indexPiece = 4 << 20
+
     /// Brings `state` up to date with the file as it is now (`current`, locked): only the bytes appended since it
     /// was read when it is the same, intact file; the whole file otherwise.
     private func catchUp(_ state: inout State, with current: FileState, descriptor: Int32) throws(DeltaSyncError) {
-        if state.damage == nil, let known = state.file, known.isSameFile(as: current), known.size <= current.size {
+        if state.damage == nil, state.reader != nil, let known = state.file, known.isSameFile(as: current),
+            known.size <= current.size
+        {
             if known.size < current.size {
                 let tail = try read(descriptor, from: known.size, to: current.size)
-                state.damage = state.store.decodeRecords(tail[...], at: known.size)
+                state.damage = state.store.indexRecords(tail[...], at: known.size, isEnd: true).damage
             }
         } else {
-            (state.store, state.damage) = SignatureStore.decoding(try read(descriptor, from: 0, to: current.size))
+            try index(&state, descriptor: descriptor, size: current.size)
+            // A descriptor of its own (a duplicate would share, and so keep, the exclusive lock); under that lock the
+            // path still names the locked file.
+            state.read(through: try SystemCall.open(path, O_RDONLY))
         }
         state.file = current
     }
