@@ -24,8 +24,33 @@ func fuzzSignatureStore(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
         precondition(
             damage == nil && again.count == store.count && again.encoded() == encoded,
             "a decoded signature store does not survive a round trip")
+        let indexed = indexedInPieces(candidate, piece: 1 + (candidate.first.map(Int.init) ?? 0) % 97)
+        precondition(
+            indexed.count == store.count && indexed.encoded() == encoded,
+            "indexing the file a piece at a time finds other records than decoding it whole")
     }
     return 0
+}
+
+/// The store indexed as the client indexes its file: `piece` bytes at a time (more when a record needs them),
+/// its records read back from `bytes` when asked for.
+func indexedInPieces(_ bytes: [UInt8], piece: Int) -> SignatureStore {
+    let header = SignatureStore.header.count
+    guard bytes.count >= header, SignatureStore.decoding(Array(bytes[..<header])).damage == nil else {
+        return SignatureStore.decoding(bytes).store
+    }
+    var store = SignatureStore()
+    store.readFile = { offset, count in offset + count <= bytes.count ? Array(bytes[offset..<(offset + count)]) : nil }
+    var offset = header
+    var length = piece
+    while offset < bytes.count {
+        let end = min(bytes.count, offset + length)
+        let (consumed, damage) = store.indexRecords(bytes[offset..<end], at: offset, isEnd: end == bytes.count)
+        offset += consumed
+        if damage != nil || end == bytes.count { break }
+        length = consumed == 0 ? max(length * 2, SignatureStore.recordLength(at: bytes[offset..<end]) ?? 0) : piece
+    }
+    return store
 }
 
 @main enum FuzzSignatureStoreMain {
