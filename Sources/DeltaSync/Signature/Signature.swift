@@ -181,8 +181,7 @@ public struct Signature: Sendable {
         var block = 0
         while offset < data.count {
             let bytes = UnsafeRawBufferPointer(rebasing: data[offset..<min(offset + blockSize, data.count)])
-            weakSums[block] = RollingChecksum.weak(bytes)
-            strongHashes[block] = BlockHash.hash(bytes) & mask
+            (weakSums[block], strongHashes[block]) = SignatureBuilder.checksums(of: bytes, mask: mask)
             offset += blockSize
             block += 1
         }

@@ -51,7 +51,15 @@ struct SignatureBuilder {
     }
 
     private mutating func appendBlock(_ block: UnsafeRawBufferPointer) {
-        weakSums.append(RollingChecksum.weak(block))
-        strongHashes.append(BlockHash.hash(block) & mask)
+        let (weak, strong) = Self.checksums(of: block, mask: mask)
+        weakSums.append(weak)
+        strongHashes.append(strong)
+    }
+
+    /// A block's weak sum and its strong hash reduced by `mask` (``BlockHash/mask(byteCount:)``): what a signature
+    /// records of each block, however it is read.
+    @inline(__always)
+    static func checksums(of block: UnsafeRawBufferPointer, mask: UInt64) -> (weak: UInt32, strong: UInt64) {
+        (RollingChecksum.weak(block), BlockHash.hash(block) & mask)
     }
 }

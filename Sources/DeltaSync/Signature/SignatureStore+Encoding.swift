@@ -74,15 +74,8 @@ extension SignatureStore {
                     "signature store has format version \(bytes[magic.count]); this build reads version \(version)")
             )
         }
-        let damage = store.decodeRecords(bytes[header.count...], at: header.count)
+        let damage = store.addRecords(bytes[header.count...], at: header.count, isEnd: true, keepingBytes: true).damage
         return (store, damage)
-    }
-
-    /// Adds the records of `bytes`, the part of a store file from `fileOffset` on, where a record starts (after
-    /// the header, or where the file ended when it was last read), up to the first torn or damaged one; returns
-    /// what was wrong with the rest, or `nil`.
-    package mutating func decodeRecords(_ bytes: ArraySlice<UInt8>, at fileOffset: Int) -> DeltaSyncError? {
-        addRecords(bytes, at: fileOffset, isEnd: true, keepingBytes: true).damage
     }
 
     /// Indexes the records of `bytes`, a piece of the store file from `fileOffset` on where a record starts, without
@@ -103,6 +96,9 @@ extension SignatureStore {
         return 4 + length + 16
     }
 
+    /// Adds the records of `bytes`, the part of a store file from `fileOffset` on where a record starts, up to the
+    /// first torn or damaged one, holding their bytes or only where they are; returns how many bytes the records
+    /// added took, and what was wrong with the rest (`nil` for nothing, or for a record cut off before `isEnd`).
     private mutating func addRecords(_ bytes: ArraySlice<UInt8>, at fileOffset: Int, isEnd: Bool, keepingBytes: Bool)
         -> (consumed: Int, damage: DeltaSyncError?)
     {
@@ -113,17 +109,19 @@ extension SignatureStore {
             let consumed = start - bytes.startIndex
             let offset = fileOffset + consumed
             let rest = bytes[start...]
-            guard let length = Self.recordLength(at: rest), length >= Self.recordOverhead, rest.count >= length else {
-                if !isEnd, Self.recordLength(at: rest).map({ $0 >= Self.recordOverhead }) ?? true { return (consumed, nil) }
-                if let length = Self.recordLength(at: rest), length < Self.recordOverhead {
-                    return (
-                        consumed,
-                        DeltaSyncError(
-                            .corrupt,
-                            "signature store is damaged: the record at byte \(offset) claims \(length - 20) bytes, fewer than its digest and time"
-                        )
+            let claimed = Self.recordLength(at: rest)
+            if let claimed, claimed < Self.recordOverhead {
+                return (
+                    consumed,
+                    DeltaSyncError(
+                        .corrupt,
+                        "signature store is damaged: the record at byte \(offset) claims \(claimed - 20) bytes, fewer than its digest and time"
                     )
-                }
+                )
+            }
+            guard let length = claimed, rest.count >= length else {
+                // Cut off: whole once the caller passes the bytes that follow, torn where the file ends.
+                if !isEnd { return (consumed, nil) }
                 return (
                     consumed,
                     DeltaSyncError(
@@ -142,7 +140,7 @@ extension SignatureStore {
                 )
             }
             let location: Entry.Location = keepingBytes ? .bytes(signature) : .record(offset: offset, length: length)
-            insert(Entry(lastUsed: lastUsed, location: location, signatureLength: signature.count), for: digest)
+            insert(Entry(lastUsed: lastUsed, location: location), for: digest)
             start += length
         }
         return (bytes.count, nil)

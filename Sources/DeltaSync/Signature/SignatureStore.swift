@@ -12,8 +12,6 @@ package struct SignatureStore: Sendable {
         package var lastUsed: UInt64
         /// Where the signature's encoding (docs/FORMAT.md, "Signature") is.
         let location: Location
-        /// The length of the signature's encoding.
-        let signatureLength: Int
 
         /// Where an entry's signature is: its bytes (stored by this process, or part of a store decoded from
         /// bytes in memory, which every entry shares rather than holding a copy), or the record of the store
@@ -25,17 +23,21 @@ package struct SignatureStore: Sendable {
 
         /// An entry for an encoded signature, stamped as used at `lastUsed`.
         package init(lastUsed: UInt64, encodedSignature: [UInt8]) {
-            self.init(lastUsed: lastUsed, location: .bytes(encodedSignature[...]), signatureLength: encodedSignature.count)
+            self.init(lastUsed: lastUsed, location: .bytes(encodedSignature[...]))
         }
 
-        init(lastUsed: UInt64, location: Location, signatureLength: Int) {
+        init(lastUsed: UInt64, location: Location) {
             self.lastUsed = lastUsed
             self.location = location
-            self.signatureLength = signatureLength
         }
 
         /// Its size as a record of the store file.
-        package var recordSize: Int { SignatureStore.recordOverhead + signatureLength }
+        package var recordSize: Int {
+            switch location {
+            case .bytes(let signature): SignatureStore.recordOverhead + signature.count
+            case .record(_, let length): length
+            }
+        }
     }
 
     /// Reads `count` bytes of the store file at an offset, for entries indexed in it (``Entry/Location/record(offset:length:)``);

@@ -75,24 +75,24 @@ public struct PushPlanner: Sendable {
                 + diff.modified.filter { $0.kind == .file && signatures[PathKey($0.path)] == nil }
             primer = try sharedDictionary(for: whole)
         }
-        // Every file's content, made on all processors (deflating is most of a large push's work), in the order
-        // the loops below take them: added files, then modified ones.
-        let contentSources: [(path: String, signature: Signature?)] =
+        // Every file's content, made on all processors (deflating is most of a large push's work): an added file
+        // whole, a modified one against the server's signature of the version it replaces, if there is one.
+        let sources: [(path: String, signature: Signature?)] =
             diff.added.filter { $0.kind == .file }.map { ($0.path, nil) }
             + diff.modified.filter { $0.kind != .symlink }.map { entry in
-                let expected = EntryState(remote[entry.path])
                 let signature = signatures[PathKey(entry.path)].flatMap { signature in
-                    EntryState.file(signature.fileDigest) == expected ? signature : nil
+                    EntryState.file(signature.fileDigest) == EntryState(remote[entry.path]) ? signature : nil
                 }
                 return (entry.path, signature)
             }
-        let contents = Parallel.map(contentSources.count, threads: Parallel.processorCount) { index in
-            let (path, signature) = contentSources[index]
-            return Result { () throws(DeltaSyncError) in try self.content(of: path, against: signature, primer: primer) }
+        let made = Parallel.map(sources.count, threads: Parallel.processorCount) { index in
+            Result { () throws(DeltaSyncError) in
+                try self.content(of: sources[index].path, against: sources[index].signature, primer: primer)
+            }
         }
-        var nextContent = contents.makeIterator()
-        func content() throws(DeltaSyncError) -> (delta: [UInt8], form: Item.Form) {
-            try nextContent.next()!.get()
+        let contents = Swift.Dictionary(uniqueKeysWithValues: zip(sources.map { PathKey($0.path) }, made))
+        func content(of path: String) throws(DeltaSyncError) -> (delta: [UInt8], form: Item.Form) {
+            try contents[PathKey(path)]!.get()
         }
         var operations: [PushOperation] = []
         var items: [Item] = []
@@ -113,7 +113,7 @@ public struct PushPlanner: Sendable {
                 operations.append(.symlink(path: entry.path, expected: expected, target: entry.symlinkTarget ?? ""))
                 items.append(Item(path: entry.path, kind: .symlink, change: change, sentBytes: 0, fileSize: entry.size))
             case .file:
-                let (delta, form) = try content()
+                let (delta, form) = try content(of: entry.path)
                 operations.append(.file(path: entry.path, expected: expected, mode: entry.mode, delta: delta))
                 items.append(
                     Item(
@@ -129,7 +129,7 @@ public struct PushPlanner: Sendable {
                     Item(path: entry.path, kind: .symlink, change: .modified, sentBytes: 0, fileSize: entry.size))
                 continue
             }
-            let (delta, form) = try content()
+            let (delta, form) = try content(of: entry.path)
             // The whole form keeps the same precondition: the server still checks it has the file we replace.
             operations.append(.file(path: entry.path, expected: expected, mode: entry.mode, delta: delta))
             items.append(

@@ -56,8 +56,8 @@ struct PushSession {
         if !options.resync, let kept = scanners?.take(root: options.directory, ignoreRules: ignoreRules) {
             scanner = kept
         } else {
-            let remembered = options.resync ? StatCache() : cache.statCache(for: options.directory)
-            scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: remembered)
+            let stored = options.resync ? StatCache() : cache.statCache(for: options.directory)
+            scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: stored)
         }
         let remembered = scanner.cache
         scanner.signing = scanSigning
