@@ -130,7 +130,7 @@ public struct Manifest: Sendable, Equatable {
         of entries: [ManifestEntry], substituting substituted: [PathKey: FileDigest] = [:],
         visit: (PathKey, FileDigest) -> Void = { _, _ in }
     ) -> FileDigest {
-        var records: [PathKey: [(name: Substring, record: [UInt8])]] = [:]
+        var records: [PathKey: [[UInt8]]] = [:]
         for entry in entries.reversed() {
             let key = PathKey(entry.path)
             let children = records.removeValue(forKey: key) ?? []
@@ -144,7 +144,7 @@ public struct Manifest: Sendable, Equatable {
             var record = ByteWriter()
             appendRecord(of: entry, content: content, to: &record)
             let parent = PathKey(String(RelativePath.parent(of: entry.path)))
-            records[parent, default: []].append((entry.name, record.bytes))
+            records[parent, default: []].append(record.bytes)
         }
         let root = substituted[""] ?? directoryDigest(records[""] ?? [])
         visit("", root)
@@ -203,9 +203,9 @@ public struct Manifest: Sendable, Equatable {
 
     /// The digest of a directory whose children's records come in reverse name order, as the reverse walk of
     /// entries in path order meets them (siblings share their parent's path, so their paths sort by name).
-    private static func directoryDigest(_ children: [(name: Substring, record: [UInt8])]) -> FileDigest {
+    private static func directoryDigest(_ children: [[UInt8]]) -> FileDigest {
         var writer = ByteWriter()
-        for child in children.reversed() { writer.bytes(child.record) }
+        for child in children.reversed() { writer.bytes(child) }
         return FileDigest(of: writer.bytes)
     }
 }

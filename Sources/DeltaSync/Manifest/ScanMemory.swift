@@ -24,7 +24,7 @@ struct ScanMemory: Sendable {
         /// Whether a scan that started at `scanStart` can vouch for what it saw of the entry: it did not change
         /// within `racyInterval` before.
         func isSettled(before scanStart: Int64, racyInterval: Int64) -> Bool {
-            status.changeTime < scanStart - racyInterval
+            status.isSettled(before: scanStart, racyInterval: racyInterval)
         }
     }
 

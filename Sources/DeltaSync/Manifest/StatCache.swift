@@ -24,6 +24,12 @@ public struct StatCache<Digest: Hashable & Sendable>: Sendable {
             self.changeTime = changeTime
         }
 
+        /// Whether a scan that started at `scanStart` can vouch for the file: it did not change within
+        /// `racyInterval` before (the change time is the one to check: every write moves it).
+        package func isSettled(before scanStart: Int64, racyInterval: Int64) -> Bool {
+            changeTime < scanStart - racyInterval
+        }
+
         /// The identity `lstat` or `fstat` reported.
         package init(_ status: stat) {
             self.init(
@@ -52,7 +58,7 @@ public struct StatCache<Digest: Hashable & Sendable>: Sendable {
     }
 
     package mutating func remember(_ path: String, identity: Identity, digest: Digest, scanStart: Int64) {
-        if identity.changeTime < scanStart - racyInterval {
+        if identity.isSettled(before: scanStart, racyInterval: racyInterval) {
             entries[PathKey(path)] = (identity, digest)
         } else {
             entries[PathKey(path)] = nil
