@@ -110,7 +110,7 @@ if Context.environment["FASTPUSH_FUZZ"] == "1" {
         ("FuzzPushBundle", "fuzz-push-bundle", ["DeltaSync"]), ("FuzzManifest", "fuzz-manifest", ["DeltaSync"]),
         ("FuzzGob", "fuzz-gob", ["GobRPC"]), ("FuzzLegacyJSON", "fuzz-legacy-json", ["Controller"]),
         ("FuzzConfig", "fuzz-config", ["Controller"]), ("FuzzPathList", "fuzz-path-list", ["DeltaSync"]),
-        ("FuzzStatCache", "fuzz-stat-cache", ["DeltaSync"]), ("FuzzTreeExchange", "fuzz-tree-exchange", ["DeltaSync"]),
+        ("FuzzScanMemory", "fuzz-scan-memory", ["DeltaSync"]), ("FuzzTreeExchange", "fuzz-tree-exchange", ["DeltaSync"]),
         ("FuzzSignatureStore", "fuzz-signature-store", ["DeltaSync"]),
     ]
     package.targets += [

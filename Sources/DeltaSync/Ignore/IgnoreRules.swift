@@ -17,6 +17,9 @@ public struct IgnoreRules: Sendable, Equatable {
 
     /// The rules in file order; the last one that matches a path decides.
     private let patterns: [IgnorePattern]
+    /// Names the rules for a file that must hold only under them (a kept scan): the digest of the text they were
+    /// read from and of whether the defaults follow it.
+    package let fingerprint: FileDigest
 
     /// Rules from the text of a root `.cfignore` (gitignore syntax), plus ``cfDefaults`` when `includeDefaults`.
     ///
@@ -29,11 +32,13 @@ public struct IgnoreRules: Sendable, Equatable {
         var patterns = bytes.split(separator: IgnorePattern.ASCII.newline).compactMap { IgnorePattern(line: $0) }
         if includeDefaults { patterns += Self.compiledDefaults }
         self.patterns = patterns
+        fingerprint = FileDigest(of: [includeDefaults ? 1 : 0] + bytes)
     }
 
     /// No file rules, only the ``cfDefaults`` (or nothing when `includeDefaults` is false).
     public init(includeDefaults: Bool = true) {
         patterns = includeDefaults ? Self.compiledDefaults : []
+        fingerprint = FileDigest(of: [includeDefaults ? 1 : 0])
     }
 
     /// Reads `root/.cfignore` if it exists (a missing file is not an error), plus the defaults.

@@ -19,6 +19,41 @@ public struct Manifest: Sendable, Equatable {
     /// parent directory is missing.
     public init(entries: [ManifestEntry]) throws(DeltaSyncError) {
         let sorted = entries.sorted { RelativePath.precedes($0.path, $1.path) }
+        self.entries = sorted
+        positions = try Self.positions(of: sorted)
+        var digests: [PathKey: FileDigest] = [:]
+        rootDigest = Self.merkleRoot(of: sorted) { path, digest in digests[path] = digest }
+        self.digests = digests
+    }
+
+    /// A manifest of `entries`, in path order, whose directories' digests are known: `directoryDigests` holds one for
+    /// each directory entry, in order, and `rootDigest` the root's, as a manifest built from them would compute them.
+    /// What a file of this project's own that a checksum vouches for holds (a kept scan): one pass over the entries
+    /// instead of a sort and a hash of the whole tree. Throws as ``init(entries:)`` does, or if the entries are out
+    /// of order or the digests do not match the directories in number.
+    package init(
+        ordered entries: [ManifestEntry], directoryDigests: [FileDigest], rootDigest: FileDigest
+    ) throws(DeltaSyncError) {
+        for (earlier, later) in zip(entries, entries.dropFirst()) where !RelativePath.precedes(earlier.path, later.path) {
+            throw DeltaSyncError(.invalidArgument, "\(RelativePath.quoted(later.path)) is out of path order")
+        }
+        let directories = entries.filter { $0.kind == .directory }
+        guard directories.count == directoryDigests.count else {
+            throw DeltaSyncError(
+                .invalidArgument, "\(directoryDigests.count) directory digests for \(directories.count) directories")
+        }
+        self.entries = entries
+        positions = try Self.positions(of: entries)
+        var digests = [PathKey: FileDigest](minimumCapacity: directories.count + 1)
+        for (directory, digest) in zip(directories, directoryDigests) { digests[PathKey(directory.path)] = digest }
+        digests[""] = rootDigest
+        self.digests = digests
+        self.rootDigest = rootDigest
+    }
+
+    /// Each entry's position by path, for `sorted` entries: throws if a path is unsafe or repeated, if an entry's
+    /// fields do not fit its kind, or if its parent directory is missing.
+    private static func positions(of sorted: [ManifestEntry]) throws(DeltaSyncError) -> [PathKey: Int] {
         var positions: [PathKey: Int] = [:]
         positions.reserveCapacity(sorted.count)
         for (position, entry) in sorted.enumerated() {
@@ -38,11 +73,7 @@ public struct Manifest: Sendable, Equatable {
                 throw DeltaSyncError(.invalidArgument, "\(RelativePath.quoted(entry.path)) is listed without its directory \(RelativePath.quoted(parent))")
             }
         }
-        self.entries = sorted
-        self.positions = positions
-        var digests: [PathKey: FileDigest] = [:]
-        rootDigest = Self.merkleRoot(of: sorted) { path, digest in digests[path] = digest }
-        self.digests = digests
+        return positions
     }
 
     private init(entries: [ManifestEntry], positions: [PathKey: Int], digests: [PathKey: FileDigest]) {
@@ -162,27 +193,52 @@ public struct Manifest: Sendable, Equatable {
     }
 
     /// The digest of `directory` ("" for the root) from its children in `entries` (a valid manifest's, in path
-    /// order), taking subdirectories' digests from `digests`. Everything under a directory is one run of entries
-    /// (their paths all start with its path and a `/`), though not always right after it (`a.txt` sorts between
-    /// `a` and `a/b`): the walk takes each child and, meeting an entry deeper down, skips the rest of its run.
+    /// order), taking subdirectories' digests from `digests`.
     private static func directoryDigest(
         of directory: String, in entries: [ManifestEntry], digests: [PathKey: FileDigest]
     ) -> FileDigest {
+        var writer = ByteWriter()
+        for position in childPositions(of: directory, in: entries) {
+            let entry = entries[position]
+            let content = entry.kind == .directory ? digests[PathKey(entry.path)]! : entry.contentDigest!
+            appendRecord(of: entry, content: content, to: &writer)
+        }
+        return FileDigest(of: writer.bytes)
+    }
+
+    /// The positions of `directory`'s children ("" for the root) in `entries` (a valid manifest's, in path order).
+    /// Everything under a directory is one run of entries (their paths all start with its path and a `/`), though
+    /// not always right after it (`a.txt` sorts between `a` and `a/b`): the walk takes each child and, meeting an
+    /// entry deeper down, skips the rest of its run.
+    private static func childPositions(of directory: String, in entries: [ManifestEntry]) -> [Int] {
         let prefixLength = directory.isEmpty ? 0 : directory.utf8.count + 1
         var position = directory.isEmpty ? entries.startIndex : firstPosition(notBefore: directory + "/", in: entries)
         let end = directory.isEmpty ? entries.endIndex : firstPosition(notBelow: directory, in: entries, from: position)
-        var writer = ByteWriter()
+        var children: [Int] = []
         while position < end {
-            let entry = entries[position]
-            if let slash = entry.path.utf8.dropFirst(prefixLength).firstIndex(of: 0x2F) {
-                position = firstPosition(notBelow: String(entry.path[..<slash]), in: entries, from: position + 1)
+            let path = entries[position].path
+            if let slash = path.utf8.dropFirst(prefixLength).firstIndex(of: 0x2F) {
+                position = firstPosition(notBelow: String(path[..<slash]), in: entries, from: position + 1)
                 continue
             }
-            let content = entry.kind == .directory ? digests[PathKey(entry.path)]! : entry.contentDigest!
-            appendRecord(of: entry, content: content, to: &writer)
+            children.append(position)
             position += 1
         }
-        return FileDigest(of: writer.bytes)
+        return children
+    }
+
+    /// The positions of the children of `directory` ("" for the root), in path order.
+    func children(of directory: String) -> [Int] {
+        Self.childPositions(of: directory, in: entries)
+    }
+
+    /// The entry at `position` and, for a directory, everything under it, in path order.
+    func subtree(at position: Int) -> [ManifestEntry] {
+        let entry = entries[position]
+        guard entry.kind == .directory else { return [entry] }
+        let start = Self.firstPosition(notBefore: entry.path + "/", in: entries, from: position + 1)
+        let end = Self.firstPosition(notBelow: entry.path, in: entries, from: start)
+        return [entry] + entries[start..<end]
     }
 
     /// The first position from `start` on whose path does not lie under `directory`: paths under it start with

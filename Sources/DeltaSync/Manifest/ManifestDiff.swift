@@ -17,45 +17,58 @@ public struct ManifestDiff: Equatable, Sendable {
 }
 
 extension Manifest {
-    /// What changed from `old` to this manifest: one merge over both sorted entry lists, skipped
-    /// entirely when the root digests are equal.
+    /// What changed from `old` to this manifest, in path order. Only directories whose digests differ are looked
+    /// into: a directory digest covers every name, kind, executable bit and content below it, all that is compared
+    /// here, so one change in a tree of 50,000 files costs the directories on its path, not a walk of both trees.
     public func diff(from old: Manifest) -> ManifestDiff {
         var diff = ManifestDiff()
         guard rootDigest != old.rootDigest else { return diff }
-        var oldIndex = 0
-        var newIndex = 0
-        while oldIndex < old.entries.count || newIndex < entries.count {
-            guard newIndex < entries.count else {
-                diff.removed.append(contentsOf: old.entries[oldIndex...])
-                break
-            }
-            guard oldIndex < old.entries.count else {
-                diff.added.append(contentsOf: entries[newIndex...])
-                break
-            }
-            let before = old.entries[oldIndex]
-            let after = entries[newIndex]
-            if RelativePath.precedes(before.path, after.path) {
-                diff.removed.append(before)
-                oldIndex += 1
-                continue
-            }
-            if RelativePath.precedes(after.path, before.path) {
-                diff.added.append(after)
-                newIndex += 1
+        let walk = DiffWalk(new: self, old: old, newDigests: directoryDigests(), oldDigests: old.directoryDigests())
+        walk.compare(directory: "", into: &diff)
+        for list in [\ManifestDiff.added, \.modified, \.removed, \.modeChanged] {
+            diff[keyPath: list].sort { RelativePath.precedes($0.path, $1.path) }
+        }
+        return diff
+    }
+}
+
+/// The descent of ``Manifest/diff(from:)``: the children of one directory in both manifests, merged by name.
+private struct DiffWalk {
+    let new: Manifest
+    let old: Manifest
+    let newDigests: [PathKey: FileDigest]
+    let oldDigests: [PathKey: FileDigest]
+
+    func compare(directory: String, into diff: inout ManifestDiff) {
+        let newChildren = new.children(of: directory)
+        let oldChildren = old.children(of: directory)
+        var (newIndex, oldIndex) = (0, 0)
+        while newIndex < newChildren.count || oldIndex < oldChildren.count {
+            let after = newIndex < newChildren.count ? new.entries[newChildren[newIndex]] : nil
+            let before = oldIndex < oldChildren.count ? old.entries[oldChildren[oldIndex]] : nil
+            guard let after, let before, RelativePath.compareBytes(after.path, before.path) == 0 else {
+                if let after, before.map({ RelativePath.precedes(after.path, $0.path) }) ?? true {
+                    diff.added.append(contentsOf: new.subtree(at: newChildren[newIndex]))
+                    newIndex += 1
+                } else {
+                    diff.removed.append(contentsOf: old.subtree(at: oldChildren[oldIndex]))
+                    oldIndex += 1
+                }
                 continue
             }
             if before.kind != after.kind {
-                diff.removed.append(before)
-                diff.added.append(after)
+                diff.removed.append(contentsOf: old.subtree(at: oldChildren[oldIndex]))
+                diff.added.append(contentsOf: new.subtree(at: newChildren[newIndex]))
             } else if !after.hasSameContent(as: before) {
                 diff.modified.append(after)
-            } else if after.kind != .directory && after.isExecutable != before.isExecutable {
+            } else if after.kind == .directory {
+                let key = PathKey(after.path)
+                if newDigests[key] != oldDigests[key] { compare(directory: after.path, into: &diff) }
+            } else if after.isExecutable != before.isExecutable {
                 diff.modeChanged.append(after)
             }
-            oldIndex += 1
             newIndex += 1
+            oldIndex += 1
         }
-        return diff
     }
 }

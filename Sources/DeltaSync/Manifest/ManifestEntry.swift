@@ -54,9 +54,11 @@ public struct ManifestEntry: Hashable, Sendable, CustomStringConvertible {
     /// The last path component.
     public var name: Substring { RelativePath.name(of: path) }
 
-    /// True when the content (kind, bytes, link target) is the same; mode and time are not compared.
+    /// True when the content (kind, bytes, link target's bytes) is the same; mode and time are not compared, nor a
+    /// size the digest vouches for (two directories always have the same content: what is in them are entries of
+    /// their own).
     public func hasSameContent(as other: ManifestEntry) -> Bool {
-        kind == other.kind && size == other.size && digest == other.digest && symlinkTarget == other.symlinkTarget
+        kind == other.kind && digest == other.digest && symlinkTarget.map { PathKey($0) } == other.symlinkTarget.map { PathKey($0) }
     }
 
     /// The digest the root digest uses for this entry's content: the file digest, the digest of the link

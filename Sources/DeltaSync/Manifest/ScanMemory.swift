@@ -16,6 +16,11 @@ struct ScanMemory: Sendable {
         /// The type and permission bits.
         var mode: UInt32
 
+        init(status: StatCache<FileDigest>.Identity, mode: UInt32) {
+            self.status = status
+            self.mode = mode
+        }
+
         init(_ status: stat) {
             self.status = StatCache<FileDigest>.Identity(status)
             mode = UInt32(status.st_mode)

@@ -81,6 +81,9 @@ public struct TreeScanner: Sendable {
         public var cachedFiles: Int
         /// The signatures of the files read that ``TreeScanner/signing`` asked for, by digest.
         package var signatures: [FileDigest: Signature] = [:]
+        /// Whether the scan took everything from the last one: no entry changed and no directory was listed, so
+        /// what it remembers is what the last scan remembered.
+        package var reusedEverything = false
     }
 
     /// Scans the tree now.
@@ -105,6 +108,7 @@ public struct TreeScanner: Sendable {
         var pending: [Int] = []
         var cachedFiles = 0
         var unreadable = Set<Int>()
+        var listedDirectories = 0
         // The root itself may be a symlink (a user names it); entries inside it are never followed.
         let rootStatus = try SystemCall.statFollowingLinks(root)
         guard rootStatus.st_mode & S_IFMT == S_IFDIR else {
@@ -128,6 +132,7 @@ public struct TreeScanner: Sendable {
                     children.append((memory.manifest.entries[child].path, status, child))
                 }
             } else {
+                listedDirectories += 1
                 let names: [[UInt8]]
                 do throws(DeltaSyncError) {
                     names = try SystemCall.directoryNames(absolute)
@@ -267,6 +272,7 @@ public struct TreeScanner: Sendable {
         // last manifest with the changed entries replaced. Otherwise a manifest built afresh.
         let manifest: Manifest
         var positions: [Int?]
+        var reusedEverything = false
         let kept = entries.indices.filter { !unreadable.contains($0) }
         if let memory, kept.count == memory.manifest.entries.count, kept.allSatisfy({ position in
             found[position].previous.map { previous in
@@ -279,6 +285,7 @@ public struct TreeScanner: Sendable {
             }
             manifest = try memory.manifest.replacing(changes)
             positions = found.map { $0.previous }
+            reusedEverything = changes.isEmpty && listedDirectories == 0
         } else {
             manifest = try Manifest(entries: kept.map { entries[$0] })
             positions = entries.map { manifest.position(of: $0.path) }
@@ -303,7 +310,33 @@ public struct TreeScanner: Sendable {
         self.memory = ScanMemory(manifest: manifest, identities: identities, listings: remembered)
         return ScanResult(
             manifest: manifest, skipped: skipped, hashedFiles: pending.count - unhashed,
-            hashedBytes: hashedBytes, cachedFiles: cachedFiles, signatures: signatures)
+            hashedBytes: hashedBytes, cachedFiles: cachedFiles, signatures: signatures, reusedEverything: reusedEverything)
+    }
+
+    /// The file form of what the last scan saw (docs/FORMAT.md, "Scan memory"), for a scanner of the same tree in
+    /// another process, with the digest of its manifest's binary form; `nil` before a scan. `root` is the tree's
+    /// absolute path, which the file names.
+    package func encodedMemory(root: String) -> (bytes: [UInt8], manifestDigest: FileDigest)? {
+        memory?.encoded(root: root, ignoreRules: ignoreRules)
+    }
+
+    /// Takes up where the scan that wrote `bytes` (``encodedMemory(root:)``) stopped: its next scan reuses what did
+    /// not change since, and its stat cache holds the files that scan vouched for. Returns that scan's manifest and
+    /// the digest of its binary form. Throws, changing nothing, when the bytes are not an intact memory of the tree
+    /// at `root` (its absolute path) under these ignore rules.
+    package mutating func restoreMemory(
+        from bytes: [UInt8], root: String
+    ) throws(DeltaSyncError) -> (manifest: Manifest, manifestDigest: FileDigest) {
+        let (restored, manifestDigest) = try ScanMemory.decoded(bytes, root: root, ignoreRules: ignoreRules)
+        var cache = StatCache<FileDigest>()
+        cache.racyInterval = self.cache.racyInterval
+        cache.entries.reserveCapacity(restored.manifest.entries.count)
+        for (entry, identity) in zip(restored.manifest.entries, restored.identities) where entry.kind == .file {
+            if let identity { cache.entries[PathKey(entry.path)] = (identity.status, entry.digest!) }
+        }
+        self.cache = cache
+        memory = restored  // after the cache, whose change forgets the memory
+        return (restored.manifest, manifestDigest)
     }
 
     /// The `lstat` of each of a remembered listing's children, or `nil` if one is gone or is no longer of the kind

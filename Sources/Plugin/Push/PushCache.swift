@@ -5,8 +5,9 @@ import Foundation
 /// pushed tree (as the server now has it) and the signatures of pushed files, keyed by their digests.
 ///
 /// Lives in `$FASTPUSH_CACHE_DIR`, else `$XDG_CACHE_HOME/fastpush`, else `~/.cache/fastpush`: one folder per
-/// controller URL (and instance) with `manifest`, `state.json` and `stat-cache` (the digests of the app's files by
-/// their `stat` identity, so that a push reads only files that changed), and a shared `signature-store`, one file of
+/// controller URL (and instance) with `manifest`, `state.json` and `scan-memory` (what the last scan of the app saw:
+/// its manifest, each entry's `stat` identity and each directory's listing, so that a push reads only files that
+/// changed and lists only directories that changed), and a shared `signature-store`, one file of
 /// signatures keyed by the digest of the content they describe (``SignatureStoreFile``). It is only a hint: every
 /// push carries the digest it expects for each file, so a stale cache costs a second round trip, never a wrong
 /// file. `--resync` ignores it and starts over.
@@ -19,6 +20,9 @@ struct PushCache: Sendable {
         var pushedAt: Int64
         /// What the controller reads beyond the formats' first versions, as it last said (``WireFeature``).
         var features: [String]?
+        /// The digest of `manifest`'s bytes: when the scan memory's manifest has it, it is that manifest, and the
+        /// file need not be decoded.
+        var manifestDigest: String?
     }
 
     let root: String
@@ -43,14 +47,21 @@ struct PushCache: Sendable {
         return (environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSTemporaryDirectory()) + "/.cache/fastpush"
     }
 
-    /// The last pushed manifest and its state, or `nil` when there is none or it cannot be read.
-    func load() -> (manifest: Manifest, state: State)? {
-        guard let bytes = try? FileTree.read(directory + "/manifest"),
-            let manifest = try? Manifest(decoding: bytes),
-            let stateBytes = try? FileTree.read(directory + "/state.json"),
-            let state = try? JSONDecoder().decode(State.self, from: Data(stateBytes))
-        else { return nil }
+    /// The last pushed manifest and its state, or `nil` when there is none or it cannot be read. `scanned` is a
+    /// manifest known by the digest of its bytes (the scan memory's): it is returned when it is the pushed one.
+    func load(reusing scanned: (manifest: Manifest, manifestDigest: FileDigest)? = nil) -> (manifest: Manifest, state: State)? {
+        guard let state = loadState() else { return nil }
+        if let scanned, state.manifestDigest == scanned.manifestDigest.hex { return (scanned.manifest, state) }
+        guard let bytes = try? FileTree.read(directory + "/manifest"), let manifest = try? Manifest(decoding: bytes) else {
+            return nil
+        }
         return (manifest, state)
+    }
+
+    /// The state of the last push, or `nil` when there is none or it cannot be read.
+    func loadState() -> State? {
+        guard let bytes = try? FileTree.read(directory + "/state.json") else { return nil }
+        return try? JSONDecoder().decode(State.self, from: Data(bytes))
     }
 
     /// Whether an earlier push left a manifest here (it may still fail to load).
@@ -59,25 +70,31 @@ struct PushCache: Sendable {
     /// Records what the server has after a push.
     func save(_ manifest: Manifest, state: State) throws {
         try FileTree.makeDirectories(directory)
-        try Self.write(manifest.encoded(), to: directory + "/manifest")
+        let bytes = manifest.encoded()
+        try Self.write(bytes, to: directory + "/manifest")
+        var state = state
+        state.manifestDigest = FileDigest(of: bytes).hex
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try Self.write(Array(try encoder.encode(state)), to: directory + "/state.json")
     }
 
-    /// The digests the last scan of the app directory `root` vouched for; empty when there is none or the file is
-    /// damaged, foreign or about another directory (never trusted then: the scan hashes every file and rewrites it).
-    func statCache(for root: String) -> StatCache<FileDigest> {
-        guard let bytes = try? FileTree.read(directory + "/stat-cache"),
-            let cache = try? StatCache(decoding: bytes, root: Self.absolute(root))
-        else { return StatCache() }
-        return cache
+    /// Restores into `scanner` what the last scan of the app directory `root` saw (``TreeScanner/restoreMemory(from:root:)``)
+    /// and returns that scan's manifest with the digest of its bytes; `nil` when there is none or the file is damaged,
+    /// foreign, about another directory or from other ignore rules (never trusted then: the scan reads every file and
+    /// rewrites it).
+    func restoreScan(into scanner: inout TreeScanner, root: String) -> (manifest: Manifest, manifestDigest: FileDigest)? {
+        guard let bytes = try? FileTree.read(directory + "/scan-memory") else { return nil }
+        return try? scanner.restoreMemory(from: bytes, root: Self.absolute(root))
     }
 
-    /// Keeps what a scan of `root` learned for the next push.
-    func store(_ statCache: StatCache<FileDigest>, for root: String) throws {
+    /// Keeps what the last scan of `root` saw for the next push.
+    func storeScan(of scanner: TreeScanner, root: String) throws {
+        guard let (bytes, _) = scanner.encodedMemory(root: Self.absolute(root)) else { return }
         try FileTree.makeDirectories(directory)
-        try Self.write(statCache.encoded(root: Self.absolute(root)), to: directory + "/stat-cache")
+        try Self.write(bytes, to: directory + "/scan-memory")
+        // `stat-cache`, the file digests alone, is what earlier releases kept; nothing reads it any more.
+        if access(directory + "/stat-cache", F_OK) == 0 { try? FileTree.removeRecursively(directory + "/stat-cache") }
     }
 
     /// `path` with symlinks resolved, so that two spellings of one app directory share a stat cache.

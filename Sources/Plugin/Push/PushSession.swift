@@ -53,22 +53,22 @@ struct PushSession {
         let ignoreRules = try IgnoreRules.load(root: options.directory)
         // `--resync` trusts nothing local either: every file is read again.
         var scanner: TreeScanner
+        /// The manifest of the scan before this one, when it comes from a file: it may be the one last pushed.
+        var lastScanned: (manifest: Manifest, manifestDigest: FileDigest)?
         if !options.resync, let kept = scanners?.take(root: options.directory, ignoreRules: ignoreRules) {
             scanner = kept
         } else {
-            let stored = options.resync ? StatCache() : cache.statCache(for: options.directory)
-            scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules, cache: stored)
+            scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules)
+            if !options.resync { lastScanned = cache.restoreScan(into: &scanner, root: options.directory) }
         }
-        let remembered = scanner.cache
         scanner.signing = scanSigning
         let scan = try scanner.scan()
         scanners?.keep(scanner)
-        // Unchanged when nothing was hashed and nothing dropped: no need to write it again.
-        if scan.hashedFiles > 0 || scanner.cache.count != remembered.count {
+        if !scan.reusedEverything {
             do {
-                try cache.store(scanner.cache, for: options.directory)
+                try cache.storeScan(of: scanner, root: options.directory)
             } catch {
-                if options.verbose { terminal.print("warning: could not save the stat cache in \(cache.directory) (\(error)); the next push will read every file") }
+                if options.verbose { terminal.print("warning: could not save the scan in \(cache.directory) (\(error)); the next push will read every file") }
             }
         }
         if options.verbose {
@@ -84,7 +84,7 @@ struct PushSession {
         if options.legacyProtocol {
             return try await LegacyPush(client: legacyClient ?? client, options: options, terminal: terminal).run(local: local)
         }
-        let cached = options.resync ? nil : cache.load()
+        let cached = options.resync ? nil : cache.load(reusing: lastScanned)
         let known = cached?.manifest
 
         var remote: Manifest
@@ -311,7 +311,7 @@ struct PushSession {
                 manifest,
                 state: .init(
                     url: client.endpoint.baseURL, serverRootDigest: serverRoot,
-                    container: container ?? cache.load()?.state.container,
+                    container: container ?? cache.loadState()?.container,
                     pushedAt: Int64(Date().timeIntervalSince1970), features: features))
         } catch {
             terminal.print("warning: could not save the push cache in \(cache.directory) (\(error)); the next push will read the app's manifest again")

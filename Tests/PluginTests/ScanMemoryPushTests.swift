@@ -5,15 +5,15 @@ import Testing
 
 @testable import Plugin
 
-/// The client's stat cache across pushes, against a real controller: an unchanged tree is not read again, a changed
-/// file always is (also one rewritten in place within the same second at the same size), and a damaged cache file
+/// The client's scan memory across pushes, against a real controller: an unchanged tree is not read again, a changed
+/// file always is (also one rewritten in place within the same second at the same size), and a damaged memory file
 /// is ignored and rebuilt, never trusted.
-@Suite(.serialized) struct StatCachePushTests {
+@Suite(.serialized) struct ScanMemoryPushTests {
     /// Lets the app's files age past the racy interval (two seconds), so that a scan may vouch for them.
     static func letFilesAge() async throws { try await Task.sleep(for: .milliseconds(2_200)) }
 
-    static func statCachePath(_ harness: ControllerHarness) throws -> String {
-        PushCache(endpoint: try harness.endpoint(), environment: harness.cacheEnvironment).directory + "/stat-cache"
+    static func cacheDirectory(_ harness: ControllerHarness) throws -> String {
+        PushCache(endpoint: try harness.endpoint(), environment: harness.cacheEnvironment).directory
     }
 
     /// Rewrites `path` in place (same inode, no truncation), restoring its modification time: only the change time
@@ -91,12 +91,44 @@ import Testing
         }
     }
 
-    @Test func aDamagedOrTruncatedStatCacheIsIgnoredAndRebuilt() async throws {
+    /// A scan that is not pushed (`--dry-run`) is kept, but the manifest the last push left still says what the
+    /// server has: the next push sends the change.
+    @Test func aScanKeptWithoutAPushStillLeavesTheChangeToPush() async throws {
+        try await ControllerHarness.with { harness in
+            try await Self.letFilesAge()
+            _ = try await harness.push()
+            try FileTree.write(Array("<h2>dry</h2>\n".utf8), to: harness.local + "/templates/index.html")
+            let (dry, _) = try await harness.push { $0.dryRun = true }
+            #expect(dry.hashedFiles == 1)
+            let (real, lines) = try await harness.push()
+            #expect(lines.contains { $0.hasPrefix("[MOD]  templates/index.html") }, "\(lines)")
+            #expect(real.succeeded)
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+            // And the memory of that push is the manifest pushed: nothing is left to push.
+            let (after, afterLines) = try await harness.push()
+            #expect(after.hashedFiles <= 1 && afterLines.contains { $0.hasPrefix("Nothing to push") }, "\(afterLines)")
+        }
+    }
+
+    /// `stat-cache`, what earlier releases kept, is not read (it knows no directories) and goes once a scan is kept.
+    @Test func anEarlierReleasesStatCacheIsRemoved() async throws {
+        try await ControllerHarness.with { harness in
+            let directory = try Self.cacheDirectory(harness)
+            try FileTree.makeDirectories(directory)
+            try FileTree.write(Array("FPSC".utf8), to: directory + "/stat-cache")
+            let (outcome, _) = try await harness.push()
+            #expect(outcome.succeeded)
+            #expect(access(directory + "/stat-cache", F_OK) != 0)
+            #expect(access(directory + "/scan-memory", F_OK) == 0)
+        }
+    }
+
+    @Test func aDamagedOrTruncatedScanMemoryIsIgnoredAndRebuilt() async throws {
         try await ControllerHarness.with { harness in
             try await Self.letFilesAge()
             let files = try harness.localManifest().fileCount
             _ = try await harness.push()
-            let path = try Self.statCachePath(harness)
+            let path = try Self.cacheDirectory(harness) + "/scan-memory"
             let intact = try FileTree.read(path)
             // The last byte of the last entry's digest: trusted, it would make an unchanged file look changed.
             var wrongDigest = intact
