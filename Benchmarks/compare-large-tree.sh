@@ -2,8 +2,9 @@
 # A large tree, one changed file: the steady-state push of a tree of N files (default 50,000) holding S MiB (default
 # 1,024) in which one file changed, `fastpush push` to a local cf-fastpush-controller against
 # `rsync -a --no-W --delete` between two local directories, measured in the same run. What it shows is the client's
-# cost of finding the change: with its stat cache it reads no unchanged file. The same push without the stat cache
-# (its file removed: the first push after the cache was lost, which must read and hash every file) is shown too.
+# cost of finding the change: with its scan memory it reads no unchanged file and lists no unchanged directory. The
+# same push without that file (the first push after the cache was lost, which must read and hash every file) is shown
+# too.
 #
 #   Benchmarks/compare-large-tree.sh [--files 50000] [--mib 1024] [--runs 3] [--fastpush BIN --controller BIN] [--keep]
 #
@@ -103,16 +104,16 @@ push() {
     seconds="$(echo "$(now) - ${start}" | bc)"
     printf '%.3f %.1f\n' "${seconds}" "$(echo "$(tail -1 "${work}/$1.rss") / 1024" | bc -l)"
 }
-stat_cache() { find "${work}/cache" -name stat-cache; }
+scan_memory() { find "${work}/cache" -name scan-memory; }
 # The controller's CPU time so far (user + system), in clock ticks.
 controller_ticks() { awk '{ print $14 + $15 }' "/proc/${controller_pid}/stat"; }
 ticks_per_second="$(getconf CLK_TCK)"
 
-# The files must be older than the stat cache's racy interval (2 s) for a scan to vouch for them.
+# The files must be older than the racy interval (2 s) for a scan to vouch for them.
 sleep 3
 push prime >/dev/null
 rsync -a --no-W --delete "${work}/tree/" "${work}/rsync-copy/"
-[[ -n "$(stat_cache)" ]] || die "the first push left no stat cache"
+[[ -n "$(scan_memory)" ]] || die "the first push left no scan memory"
 
 results=()
 for run in $(seq 1 "${runs}"); do
@@ -130,8 +131,8 @@ for run in $(seq 1 "${runs}"); do
     rsync_seconds="$(printf '%.3f' "$(echo "$(now) - ${start}" | bc)")"
 
     echo "and another, run ${run}" >>"${changed}"
-    rm -f "$(stat_cache)"
-    read -r cold_seconds cold_rss < <(push "no-stat-cache-${run}")
+    rm -f "$(scan_memory)"
+    read -r cold_seconds cold_rss < <(push "no-scan-memory-${run}")
     rsync -a --no-W --delete "${work}/tree/" "${work}/rsync-copy/"
     sleep 3  # the changed file ages past the racy interval, as between a developer's edits
 
@@ -143,8 +144,8 @@ cmp -s <(cd "${work}/tree" && find . -type f -exec md5sum {} + | sort) <(cd "${w
     die "the controller's app does not match the tree after the pushes"
 
 echo
-echo "${files} files, ${mib} MiB, one file changed: steady push (stat cache) against the same push without it and rsync (${runs} runs)"
-printf '%-5s %9s %13s %17s %16s %20s %9s\n' run steady-s steady-rss-MiB controller-cpu-s no-stat-cache-s no-stat-cache-rss-MiB rsync-s
+echo "${files} files, ${mib} MiB, one file changed: steady push (scan memory) against the same push without it and rsync (${runs} runs)"
+printf '%-5s %9s %13s %17s %16s %20s %9s\n' run steady-s steady-rss-MiB controller-cpu-s no-memory-s no-memory-rss-MiB rsync-s
 for line in "${results[@]}"; do
     # shellcheck disable=SC2086
     printf '%-5s %9s %13s %17s %16s %20s %9s\n' ${line}
@@ -152,7 +153,7 @@ done
 median() { printf '%s\n' "${results[@]}" | sort -n -k"$1" | awk -v runs="${runs}" -v column="$1" 'NR == int((runs + 1) / 2) { print $column }'; }
 steady="$(median 2)"; rss="$(median 3)"; controller="$(median 4)"; cold="$(median 5)"; rsync_median="$(median 7)"
 verdict() { if [[ "$(echo "$1" | bc -l)" == 1 ]]; then echo PASS; else echo MISS; fi; }
-printf 'median: steady %s s (controller CPU %s s), without the stat cache %s s, rsync %s s (steady / rsync %.2fx)\n' \
+printf 'median: steady %s s (controller CPU %s s), without the scan memory %s s, rsync %s s (steady / rsync %.2fx)\n' \
     "${steady}" "${controller}" "${cold}" "${rsync_median}" "$(echo "${steady} / ${rsync_median}" | bc -l)"
 echo "target: steady push under 150 ms wall: $(verdict "${steady} < 0.150") (${steady} s)"
 echo "target: client peak RSS under 100 MiB: $(verdict "${rss} < 100") (${rss} MiB)"

@@ -9,21 +9,22 @@ import FuzzSupport
 func fuzzScanMemory(_ data: UnsafePointer<UInt8>?, _ size: Int) -> CInt {
     let bytes = input(data, size)
     for candidate in [bytes, bytes + FileDigest(of: bytes).bytes] {
-        guard let (encoded, digest) = restoredAndEncoded(candidate) else { continue }
+        guard let (encoded, manifest) = restoredAndEncoded(candidate) else { continue }
         let again = restoredAndEncoded(encoded)
-        precondition(again?.bytes == encoded && again?.manifestDigest == digest, "an accepted scan memory does not survive a round trip")
+        precondition(again?.bytes == encoded && again?.manifest == manifest, "an accepted scan memory does not survive a round trip")
     }
     return 0
 }
 
 /// What a scanner restored from `bytes` writes back, or `nil` when it refuses them.
-private func restoredAndEncoded(_ bytes: [UInt8]) -> (bytes: [UInt8], manifestDigest: FileDigest)? {
+private func restoredAndEncoded(_ bytes: [UInt8]) -> (bytes: [UInt8], manifest: [UInt8])? {
     let root = "/fuzz/app"
     guard var scanner = try? TreeScanner(root: root, ignoreRules: IgnoreRules()),
         let restored = try? scanner.restoreMemory(from: bytes, root: root)
     else { return nil }
     let encoded = scanner.encodedMemory(root: root)
-    precondition(encoded?.manifestDigest == restored.manifestDigest, "a restored scan memory names another manifest")
+    precondition(
+        encoded.map { FileDigest(of: $0.manifest) } == restored.manifestDigest, "a restored scan memory names another manifest")
     return encoded
 }
 

@@ -22,8 +22,8 @@ extension ScanMemory {
     static var version: UInt8 { 1 }
 
     /// The file form, for the tree at `root` (its absolute path, checked on decoding) scanned under `ignoreRules`,
-    /// and the digest of the manifest's binary form within it.
-    func encoded(root: String, ignoreRules: IgnoreRules) -> (bytes: [UInt8], manifestDigest: FileDigest) {
+    /// and the manifest's binary form within it.
+    func encoded(root: String, ignoreRules: IgnoreRules) -> (bytes: [UInt8], manifest: [UInt8]) {
         let entries = manifest.entries
         let manifestBytes = manifest.encoded()
         var writer = ByteWriter(capacity: manifestBytes.count + 40 * entries.count + root.utf8.count + 64)
@@ -58,7 +58,7 @@ extension ScanMemory {
             }
         }
         writer.bytes(FileDigest(of: writer.bytes).bytes)
-        return (writer.bytes, FileDigest(of: manifestBytes))
+        return (writer.bytes, manifestBytes)
     }
 
     /// Decodes a scan memory written for the tree at `root` under `ignoreRules`, with the digest of its manifest's

@@ -114,6 +114,8 @@ public struct TreeScanner: Sendable {
         guard rootStatus.st_mode & S_IFMT == S_IFDIR else {
             throw DeltaSyncError(.invalidArgument, "\(root) is not a directory")
         }
+        // The children of every directory the last scan remembered, looked up ahead on all processors.
+        let inspected = memory.map(inspectRemembered) ?? [:]
         /// Directories still to list, with the position of their own entry (none for the root) and their identity.
         var directories: [(path: String, entry: Int?, identity: ScanMemory.Identity)] = [
             ("", nil, ScanMemory.Identity(rootStatus))
@@ -126,7 +128,7 @@ public struct TreeScanner: Sendable {
             var children: [(path: String, status: stat, previous: Int?)] = []
             var isWhole = true
             if let memory, let listed = memory.listings[PathKey(directory)], listed.identity == directoryIdentity,
-                let statuses = inspect(listed.children, of: memory, in: absolute)
+                let statuses = inspected[PathKey(directory)] ?? inspect(listed.children, of: memory, in: absolute)
             {
                 for (child, status) in zip(listed.children, statuses) {
                     children.append((memory.manifest.entries[child].path, status, child))
@@ -314,9 +316,9 @@ public struct TreeScanner: Sendable {
     }
 
     /// The file form of what the last scan saw (docs/FORMAT.md, "Scan memory"), for a scanner of the same tree in
-    /// another process, with the digest of its manifest's binary form; `nil` before a scan. `root` is the tree's
+    /// another process, with its manifest's binary form (part of it); `nil` before a scan. `root` is the tree's
     /// absolute path, which the file names.
-    package func encodedMemory(root: String) -> (bytes: [UInt8], manifestDigest: FileDigest)? {
+    package func encodedMemory(root: String) -> (bytes: [UInt8], manifest: [UInt8])? {
         memory?.encoded(root: root, ignoreRules: ignoreRules)
     }
 
@@ -355,6 +357,19 @@ public struct TreeScanner: Sendable {
             statuses.append(found)
         }
         return statuses
+    }
+
+    /// ``inspect(_:of:in:)`` of every listing the last scan remembered, on ``hashingThreads`` threads: one `lstat`
+    /// per entry is most of what a scan after another costs. A directory the walk then finds changed is listed
+    /// anyway; one it finds unchanged takes its children's `lstat` from here, each still compared with the identity
+    /// the last scan saw, so a child changed since is read again.
+    private func inspectRemembered(_ memory: ScanMemory) -> [PathKey: [stat]?] {
+        let listings = Array(memory.listings)
+        let statuses = Parallel.map(listings.count, threads: hashingThreads) { index in
+            let (directory, listing) = listings[index]
+            return inspect(listing.children, of: memory, in: directory.path.isEmpty ? root : root + "/" + directory.path)
+        }
+        return Dictionary(uniqueKeysWithValues: zip(listings.map(\.key), statuses))
     }
 
     /// The manifest kind of what `lstat` found, if it is one a manifest records.

@@ -67,10 +67,10 @@ struct PushCache: Sendable {
     /// Whether an earlier push left a manifest here (it may still fail to load).
     var hasManifest: Bool { access(directory + "/manifest", F_OK) == 0 }
 
-    /// Records what the server has after a push.
-    func save(_ manifest: Manifest, state: State) throws {
+    /// Records what the server has after a push: `manifest`, whose binary form is `encoded` when already known.
+    func save(_ manifest: Manifest, encoded: [UInt8]? = nil, state: State) throws {
         try FileTree.makeDirectories(directory)
-        let bytes = manifest.encoded()
+        let bytes = encoded ?? manifest.encoded()
         try Self.write(bytes, to: directory + "/manifest")
         var state = state
         state.manifestDigest = FileDigest(of: bytes).hex
@@ -88,13 +88,15 @@ struct PushCache: Sendable {
         return try? scanner.restoreMemory(from: bytes, root: Self.absolute(root))
     }
 
-    /// Keeps what the last scan of `root` saw for the next push.
-    func storeScan(of scanner: TreeScanner, root: String) throws {
-        guard let (bytes, _) = scanner.encodedMemory(root: Self.absolute(root)) else { return }
+    /// Keeps what the last scan of `root` saw for the next push; returns the binary form of its manifest.
+    @discardableResult
+    func storeScan(of scanner: TreeScanner, root: String) throws -> [UInt8]? {
+        guard let (bytes, manifest) = scanner.encodedMemory(root: Self.absolute(root)) else { return nil }
         try FileTree.makeDirectories(directory)
         try Self.write(bytes, to: directory + "/scan-memory")
         // `stat-cache`, the file digests alone, is what earlier releases kept; nothing reads it any more.
         if access(directory + "/stat-cache", F_OK) == 0 { try? FileTree.removeRecursively(directory + "/stat-cache") }
+        return manifest
     }
 
     /// `path` with symlinks resolved, so that two spellings of one app directory share a stat cache.

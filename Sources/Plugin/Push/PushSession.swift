@@ -64,9 +64,11 @@ struct PushSession {
         scanner.signing = scanSigning
         let scan = try scanner.scan()
         scanners?.keep(scanner)
+        /// The binary form of the scan's manifest, when storing the scan made it: saved again after a push.
+        var encodedLocal: [UInt8]?
         if !scan.reusedEverything {
             do {
-                try cache.storeScan(of: scanner, root: options.directory)
+                encodedLocal = try cache.storeScan(of: scanner, root: options.directory)
             } catch {
                 if options.verbose { terminal.print("warning: could not save the scan in \(cache.directory) (\(error)); the next push will read every file") }
             }
@@ -140,7 +142,7 @@ struct PushSession {
                     (caughtUp ? "The container is up to date again." : "Nothing to push: the app is up to date with \(options.directory).")
                         + cost)
                 if !options.dryRun {
-                    try saveCache(local, serverRoot: serverRoot, container: outcome.answer?.container, features: features)
+                    try saveCache(local, encoded: encodedLocal, serverRoot: serverRoot, container: outcome.answer?.container, features: features)
                     // Knowing nothing of the server before (the first push after `cf push`), keep the signatures a
                     // push that sent files would have left, once the result is printed: otherwise the first edit
                     // of each large file costs a signature request.
@@ -206,7 +208,7 @@ struct PushSession {
                     (remote, serverRoot, features) = (server.view, server.rootDigest, server.features)
                     continue
                 }
-                try saveCache(local, serverRoot: answer.rootDigest, container: answer.container, features: answer.features ?? [])
+                try saveCache(local, encoded: encodedLocal, serverRoot: answer.rootDigest, container: answer.container, features: answer.features ?? [])
                 storeSignatures(of: known == nil || caughtUp ? local.entries.map(\.path) : items.filter { $0.change != .deleted }.map(\.path), in: local, signed: scan.signatures)
                 return outcome
             case .conflict(let conflict):
@@ -303,12 +305,14 @@ struct PushSession {
             })
     }
 
+    /// Records what the server has after a push: `manifest`, whose binary form is `encoded` when already known.
     private func saveCache(
-        _ manifest: Manifest, serverRoot: String?, container: StatusAnswer.Container? = nil, features: [String]
+        _ manifest: Manifest, encoded: [UInt8]?, serverRoot: String?, container: StatusAnswer.Container? = nil,
+        features: [String]
     ) throws {
         do {
             try cache.save(
-                manifest,
+                manifest, encoded: encoded,
                 state: .init(
                     url: client.endpoint.baseURL, serverRootDigest: serverRoot,
                     container: container ?? cache.loadState()?.container,
