@@ -10,7 +10,6 @@ public struct Manifest: Sendable, Equatable {
     public let entries: [ManifestEntry]
     /// The Merkle digest of the whole tree.
     public let rootDigest: FileDigest
-    private let positions: [PathKey: Int]
     /// Every directory's digest (the root's under ""), kept so that ``replacing(_:)`` recomputes only the
     /// directories above what changed.
     private let digests: [PathKey: FileDigest]
@@ -19,8 +18,8 @@ public struct Manifest: Sendable, Equatable {
     /// parent directory is missing.
     public init(entries: [ManifestEntry]) throws(DeltaSyncError) {
         let sorted = entries.sorted { RelativePath.precedes($0.path, $1.path) }
+        try Self.validate(sorted: sorted)
         self.entries = sorted
-        positions = try Self.positions(of: sorted)
         var digests: [PathKey: FileDigest] = [:]
         rootDigest = Self.merkleRoot(of: sorted) { path, digest in digests[path] = digest }
         self.digests = digests
@@ -42,8 +41,8 @@ public struct Manifest: Sendable, Equatable {
             throw DeltaSyncError(
                 .invalidArgument, "\(directoryDigests.count) directory digests for \(directories.count) directories")
         }
+        try Self.validate(sorted: entries)
         self.entries = entries
-        positions = try Self.positions(of: entries)
         var digests = [PathKey: FileDigest](minimumCapacity: directories.count + 1)
         for (directory, digest) in zip(directories, directoryDigests) { digests[PathKey(directory.path)] = digest }
         digests[""] = rootDigest
@@ -51,34 +50,36 @@ public struct Manifest: Sendable, Equatable {
         self.rootDigest = rootDigest
     }
 
-    /// Each entry's position by path, for `sorted` entries: throws if a path is unsafe or repeated, if an entry's
-    /// fields do not fit its kind, or if its parent directory is missing.
-    private static func positions(of sorted: [ManifestEntry]) throws(DeltaSyncError) -> [PathKey: Int] {
-        var positions: [PathKey: Int] = [:]
-        positions.reserveCapacity(sorted.count)
-        for (position, entry) in sorted.enumerated() {
+    /// Throws unless `sorted` entries (in path order) make a valid manifest: a path is unsafe or repeated, an
+    /// entry's fields do not fit its kind, or its parent directory is missing.
+    private static func validate(sorted: [ManifestEntry]) throws(DeltaSyncError) {
+        var previous: String?
+        /// The last parent found to be a directory: siblings follow one another, so most entries need no search.
+        var knownDirectory = ""
+        for entry in sorted {
             try RelativePath.validate(entry.path)
-            guard positions.updateValue(position, forKey: PathKey(entry.path)) == nil else {
+            guard previous.map({ RelativePath.compareBytes($0, entry.path) != 0 }) ?? true else {
                 throw DeltaSyncError(.invalidArgument, "the path \(RelativePath.quoted(entry.path)) appears twice")
             }
+            previous = entry.path
             guard (entry.kind == .file) == (entry.digest != nil),
                 (entry.kind == .symlink) == (entry.symlinkTarget != nil)
             else {
                 throw DeltaSyncError(.invalidArgument, "the \(entry.kind) entry \(RelativePath.quoted(entry.path)) has the wrong fields for its kind")
             }
-        }
-        for entry in sorted {
-            let parent = String(RelativePath.parent(of: entry.path))
-            guard parent.isEmpty || positions[PathKey(parent)].map({ sorted[$0].kind == .directory }) == true else {
-                throw DeltaSyncError(.invalidArgument, "\(RelativePath.quoted(entry.path)) is listed without its directory \(RelativePath.quoted(parent))")
+            let parent = RelativePath.parent(of: entry.path)
+            if !parent.isEmpty, !parent.utf8.elementsEqual(knownDirectory.utf8) {
+                let parent = String(parent)
+                guard position(of: parent, in: sorted).map({ sorted[$0].kind == .directory }) == true else {
+                    throw DeltaSyncError(.invalidArgument, "\(RelativePath.quoted(entry.path)) is listed without its directory \(RelativePath.quoted(parent))")
+                }
+                knownDirectory = parent
             }
         }
-        return positions
     }
 
-    private init(entries: [ManifestEntry], positions: [PathKey: Int], digests: [PathKey: FileDigest]) {
+    private init(entries: [ManifestEntry], digests: [PathKey: FileDigest]) {
         self.entries = entries
-        self.positions = positions
         self.digests = digests
         rootDigest = digests[""]!
     }
@@ -117,7 +118,7 @@ public struct Manifest: Sendable, Equatable {
         for directory in stale.sorted(by: >) {
             digests[directory] = Self.directoryDigest(of: directory.path, in: entries, digests: digests)
         }
-        return Manifest(entries: entries, positions: positions, digests: digests)
+        return Manifest(entries: entries, digests: digests)
     }
 
     /// The manifest of an empty tree.
@@ -128,12 +129,12 @@ public struct Manifest: Sendable, Equatable {
 
     /// The entry at `path`, if any.
     public subscript(path: String) -> ManifestEntry? {
-        positions[PathKey(path)].map { entries[$0] }
+        position(of: path).map { entries[$0] }
     }
 
     /// The position in ``entries`` of the entry at `path`, if any.
     package func position(of path: String) -> Int? {
-        positions[PathKey(path)]
+        Self.position(of: path, in: entries)
     }
 
     /// Number of regular files.
@@ -239,6 +240,13 @@ public struct Manifest: Sendable, Equatable {
         let start = Self.firstPosition(notBefore: entry.path + "/", in: entries, from: position + 1)
         let end = Self.firstPosition(notBelow: entry.path, in: entries, from: start)
         return [entry] + entries[start..<end]
+    }
+
+    /// The position of `path` in `entries` (in path order), found by its bytes with a binary search.
+    private static func position(of path: String, in entries: [ManifestEntry]) -> Int? {
+        let position = firstPosition(notBefore: path, in: entries)
+        guard position < entries.endIndex, RelativePath.compareBytes(entries[position].path, path) == 0 else { return nil }
+        return position
     }
 
     /// The first position from `start` on whose path does not lie under `directory`: paths under it start with

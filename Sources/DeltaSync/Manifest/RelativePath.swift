@@ -13,22 +13,26 @@ public enum RelativePath {
     /// Throws unless `path` is a normalized relative path: not empty, no leading or trailing '/', no empty,
     /// `.` or `..` components, no NUL, within the length limits.
     public static func validate(_ path: String) throws(DeltaSyncError) {
-        let bytes = Array(path.utf8)
-        func reject(_ why: String) -> DeltaSyncError {
-            DeltaSyncError(.invalidPath, "unsafe path \(quoted(path)): \(why)")
-        }
-        guard !bytes.isEmpty else { throw reject("it is empty") }
-        guard bytes.count <= maximumLength else { throw reject("it is longer than \(maximumLength) bytes") }
-        guard !bytes.contains(0) else { throw reject("it contains a NUL byte") }
-        guard bytes.first != 0x2F else { throw reject("it is absolute; paths must be relative to the app root") }
-        for component in bytes.split(separator: 0x2F, omittingEmptySubsequences: false) {
-            if component.isEmpty { throw reject("it has an empty component") }
-            if component.elementsEqual([0x2E]) { throw reject("it has a '.' component") }
-            if component.elementsEqual([0x2E, 0x2E]) { throw reject("it has a '..' component") }
-            if component.count > maximumComponentLength {
-                throw reject("a component is longer than \(maximumComponentLength) bytes")
+        var bytes = path
+        // Read in place: every path of every manifest and bundle passes here.
+        let problem: String? = bytes.withUTF8 { bytes in
+            guard !bytes.isEmpty else { return "it is empty" }
+            guard bytes.count <= maximumLength else { return "it is longer than \(maximumLength) bytes" }
+            guard !bytes.contains(0) else { return "it contains a NUL byte" }
+            guard bytes[0] != 0x2F else { return "it is absolute; paths must be relative to the app root" }
+            var start = 0
+            for end in 0...bytes.count where end == bytes.count || bytes[end] == 0x2F {
+                switch end - start {
+                case 0: return "it has an empty component"
+                case 1 where bytes[start] == 0x2E: return "it has a '.' component"
+                case 2 where bytes[start] == 0x2E && bytes[start + 1] == 0x2E: return "it has a '..' component"
+                case (maximumComponentLength + 1)...: return "a component is longer than \(maximumComponentLength) bytes"
+                default: start = end + 1
+                }
             }
+            return nil
         }
+        if let problem { throw DeltaSyncError(.invalidPath, "unsafe path \(quoted(path)): \(problem)") }
     }
 
     /// The parent of `path`, or "" for a top-level entry.
