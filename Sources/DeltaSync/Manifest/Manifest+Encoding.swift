@@ -24,13 +24,8 @@ extension Manifest {
     /// Decodes a manifest, checking every path and the root digest; `maximumEntries` bounds what a
     /// hostile header may claim.
     public init(decoding bytes: [UInt8], maximumEntries: Int = 1_000_000) throws(DeltaSyncError) {
-        var reader = ByteReader(MemorySource(bytes), what: "manifest")
-        try reader.header(magic: Self.magic, version: Self.version, hint: "make one with `fastpush manifest DIR --output FILE`")
-        let entries = try ManifestEntry.read(from: &reader, limit: maximumEntries)
-        guard let stored = FileDigest(bytes: try reader.bytes("root digest", count: 16)) else {
-            throw reader.truncated("root digest")
-        }
-        guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the root digest") }
+        let (entries, stored) = try Self.fields(
+            of: bytes, what: "manifest", hint: "make one with `fastpush manifest DIR --output FILE`", maximumEntries: maximumEntries)
         do throws(DeltaSyncError) {
             try self.init(entries: entries)
         } catch {
@@ -39,6 +34,23 @@ extension Manifest {
         guard rootDigest == stored else {
             throw DeltaSyncError(.corrupt, "manifest is corrupt: its entries do not hash to its root digest")
         }
+    }
+}
+
+extension Manifest {
+    /// The entries and the stored root digest of a manifest's binary form, read as they are: nothing is checked but
+    /// the form itself (the caller checks the paths and the digest). `what` and `hint` go into error messages.
+    static func fields(
+        of bytes: [UInt8], what: String, hint: String, maximumEntries: Int
+    ) throws(DeltaSyncError) -> (entries: [ManifestEntry], rootDigest: FileDigest) {
+        var reader = ByteReader(MemorySource(bytes), what: what)
+        try reader.header(magic: magic, version: version, hint: hint)
+        let entries = try ManifestEntry.read(from: &reader, limit: maximumEntries)
+        guard let rootDigest = FileDigest(bytes: try reader.bytes("root digest", count: 16)) else {
+            throw reader.truncated("root digest")
+        }
+        guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the root digest") }
+        return (entries, rootDigest)
     }
 }
 

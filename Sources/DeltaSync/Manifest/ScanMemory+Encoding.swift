@@ -83,13 +83,9 @@ extension ScanMemory {
             throw DeltaSyncError(.invalidArgument, "scan memory was made under other ignore rules (.cfignore changed)")
         }
         let manifestBytes = try reader.lengthPrefixed("manifest", limit: body.count)
-        var manifestReader = ByteReader(MemorySource(manifestBytes), what: "scan memory's manifest")
-        try manifestReader.header(magic: Manifest.magic, version: Manifest.version, hint: "it is rebuilt by the next scan")
-        let entries = try ManifestEntry.read(from: &manifestReader, limit: maximumEntries)
-        guard let rootDigest = FileDigest(bytes: try manifestReader.bytes("root digest", count: 16)) else {
-            throw manifestReader.truncated("root digest")
-        }
-        guard try manifestReader.atEnd() else { throw manifestReader.corrupt("unexpected bytes after the root digest") }
+        let (entries, rootDigest) = try Manifest.fields(
+            of: manifestBytes, what: "scan memory's manifest", hint: "it is rebuilt by the next scan",
+            maximumEntries: maximumEntries)
 
         var identities: [Identity?] = []
         identities.reserveCapacity(entries.count)

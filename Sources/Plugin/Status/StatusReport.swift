@@ -26,7 +26,9 @@ struct StatusReport {
             var isDirectory: ObjCBool = false
             if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory), isDirectory.boolValue {
                 let rules = try IgnoreRules.load(root: directory)
+                // What the last push's scan saw spares reading and listing what did not change since.
                 var scanner = try TreeScanner(root: directory, ignoreRules: rules)
+                _ = cache.restoreScan(into: &scanner, root: directory)
                 let local = try scanner.scan().manifest
                 let remote = try PushSession.view(of: server, local: local, known: cached?.manifest, ignoreRules: rules)
                 let diff = local.diff(from: remote)
