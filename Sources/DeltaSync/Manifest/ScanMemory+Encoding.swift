@@ -44,8 +44,10 @@ extension ScanMemory {
         for entry in entries where entry.kind == .directory {
             writer.bytes(digests[PathKey(entry.path)]!.bytes)
         }
-        let ordered = listings.map { (directory: $0.key.path.isEmpty ? 0 : manifest.position(of: $0.key.path)! + 1, $0.value) }
-            .sorted { $0.directory < $1.directory }
+        // A listing names its directory by position: one whose directory is not in the manifest is left out.
+        let ordered = listings.compactMap { directory, listing in
+            (directory.path.isEmpty ? 0 : manifest.position(of: directory.path).map { $0 + 1 }).map { ($0, listing) }
+        }.sorted { $0.0 < $1.0 }
         writer.varint(ordered.count)
         for (directory, listing) in ordered {
             writer.varint(directory)
