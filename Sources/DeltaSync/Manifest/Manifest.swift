@@ -155,30 +155,21 @@ public struct Manifest: Sendable, Equatable {
         merkleRoot(of: entries, substituting: substituted)
     }
 
-    /// Computes directory digests bottom-up: in reverse path order, every entry under a directory (whose paths
-    /// extend the directory's with a `/`, so sort after it) is done before the directory is. `visit` sees every
-    /// directory's digest, the root's last.
+    /// Computes directory digests bottom-up: in reverse path order a directory comes after everything under it
+    /// (their paths extend its own with a `/`, so sort after it). `visit` sees every directory's digest, the root's
+    /// last.
     private static func merkleRoot(
         of entries: [ManifestEntry], substituting substituted: [PathKey: FileDigest] = [:],
         visit: (PathKey, FileDigest) -> Void = { _, _ in }
     ) -> FileDigest {
-        var records: [PathKey: [[UInt8]]] = [:]
-        for entry in entries.reversed() {
+        var digests: [PathKey: FileDigest] = [:]
+        for entry in entries.reversed() where entry.kind == .directory {
             let key = PathKey(entry.path)
-            let children = records.removeValue(forKey: key) ?? []
-            let content: FileDigest
-            if let digest = entry.contentDigest {
-                content = digest
-            } else {
-                content = substituted[key] ?? directoryDigest(children)
-                visit(key, content)
-            }
-            var record = ByteWriter()
-            appendRecord(of: entry, content: content, to: &record)
-            let parent = PathKey(String(RelativePath.parent(of: entry.path)))
-            records[parent, default: []].append(record.bytes)
+            let digest = substituted[key] ?? directoryDigest(of: entry.path, in: entries, digests: digests)
+            digests[key] = digest
+            visit(key, digest)
         }
-        let root = substituted[""] ?? directoryDigest(records[""] ?? [])
+        let root = substituted[""] ?? directoryDigest(of: "", in: entries, digests: digests)
         visit("", root)
         return root
     }
@@ -263,13 +254,5 @@ public struct Manifest: Sendable, Equatable {
             if RelativePath.precedes(entries[middle].path, path) { low = middle + 1 } else { high = middle }
         }
         return low
-    }
-
-    /// The digest of a directory whose children's records come in reverse name order, as the reverse walk of
-    /// entries in path order meets them (siblings share their parent's path, so their paths sort by name).
-    private static func directoryDigest(_ children: [[UInt8]]) -> FileDigest {
-        var writer = ByteWriter()
-        for child in children.reversed() { writer.bytes(child) }
-        return FileDigest(of: writer.bytes)
     }
 }
