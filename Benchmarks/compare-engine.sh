@@ -161,8 +161,8 @@ timed() {
 size_of() { stat -c %s "$1"; }
 
 # Writes every dirty page back before a method is timed, so that none pays for the writeback of files an
-# earlier step wrote (a local rsync and the copies of OLD leave 512 MiB dirty per run, which the kernel's
-# flusher then writes back while the next method runs).
+# earlier step wrote: each run leaves about 1 GiB dirty (two copies of OLD, the two rsyncs' new files), which
+# the kernel would write back while the next methods run.
 settle() { sync; }
 
 record() { # record SCENARIO METHOD RUN WIRE SIG DELTA LITERAL MATCHED
