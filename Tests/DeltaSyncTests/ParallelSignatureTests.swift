@@ -12,7 +12,7 @@ import Testing
         try FileTree.write(bytes, to: path)
         let parameters = try SignatureParameters(blockSize: blockSize, strongHashLength: 5)
         let expected = Signature(bytes: bytes, parameters: parameters)
-        // 8 threads on fewer processors: a round's pieces go to whichever thread is running.
+        // 8 threads, usually more than processors: a round's pieces go to whichever thread is running.
         for threads in [1, 2, 3, 8] {
             let signature = try Signature(file: path, parameters: parameters, threads: threads)
             let same = signature.encoded() == expected.encoded()
