@@ -160,6 +160,11 @@ timed() {
 
 size_of() { stat -c %s "$1"; }
 
+# Writes every dirty page back before a method is timed, so that none pays for the writeback of files an
+# earlier step wrote: each run leaves about 1 GiB dirty (two copies of OLD, the two rsyncs' new files), which
+# the kernel would write back while the next methods run.
+settle() { sync; }
+
 record() { # record SCENARIO METHOD RUN WIRE SIG DELTA LITERAL MATCHED
     echo "$1,$2,$3,${wall},${user},${sys},${rss},$4,$5,$6,$7,$8" >>"${raw_csv}"
 }
@@ -181,6 +186,7 @@ run_methods() {
     rm -f "${sig}" "${delta}" "${rsig}" "${rdelta}"
 
     local sig_size delta_size
+    settle
     timed fp-sig "${fastpush_bin}" signature "${old}" "${sig}" --stats
     local fp_sig_wall="${wall}" fp_sig_user="${user}" fp_sig_sys="${sys}" fp_sig_rss="${rss}"
     sig_size="$(size_of "${sig}")"
@@ -199,6 +205,7 @@ run_methods() {
         record "${scenario}" fastpush-total "${run}" "$((sig_size + delta_size))" "${sig_size}" "${delta_size}" "${literal}" "${copied}"
     fi
 
+    settle
     timed rdiff-sig rdiff signature "${old}" "${rsig}"
     local rd_sig_wall="${wall}" rd_sig_user="${user}" rd_sig_sys="${sys}" rd_sig_rss="${rss}"
     sig_size="$(size_of "${rsig}")"
@@ -219,6 +226,7 @@ run_methods() {
     cp "${old}" "${work}/rsync/dest/old.bin"
     touch -d "2020-01-01 00:00:00" "${work}/rsync/dest/old.bin"
     wait_for_daemon_children
+    settle
     local before after
     before="$(daemon_children_cpu)"
     timed rsync rsync -a --no-whole-file --stats "${new}" "${rsync_url}"
@@ -241,6 +249,7 @@ run_methods() {
     # rsync on one machine, forced to use its delta algorithm (--no-W) on a file it would otherwise skip
     # (-I): the destination starts as OLD each time.
     cp "${old}" "${work}/rsync-local/old.bin"
+    settle
     timed rsync-local rsync --no-W -I --stats "${new}" "${work}/rsync-local/old.bin"
     if ((run > 0)); then
         local sent received literal matched
@@ -258,6 +267,7 @@ verify() {
     # A warm-up, then the timed run (the patch figure is informational: one run).
     timed fp-patch "${fastpush_bin}" patch "${old}" "${work}/fp.delta" "${work}/rebuilt.bin" --stats
     rm -f "${work}/rebuilt.bin"
+    settle
     timed fp-patch "${fastpush_bin}" patch "${old}" "${work}/fp.delta" "${work}/rebuilt.bin" --stats
     cmp -s "${work}/rebuilt.bin" "${new}" || die "${scenario}: fastpush patch did not rebuild NEW exactly"
     record "${scenario}" fastpush-patch 1 "" "" "" "" ""

@@ -52,9 +52,9 @@ public struct Signature: Sendable {
     /// The same on at most `threads` threads; the signature does not depend on their number.
     ///
     /// From 4 MiB on, the file is read in rounds of ``piecesPerThread`` pieces of about 256 KiB per thread:
-    /// each thread reads its pieces at their offsets and hashes a piece's blocks while they are still in its
-    /// cache, and the whole-file digest of a round runs in the background during the next one. The file
-    /// ends, for the signature, where a piece first comes back short.
+    /// each thread takes the round's next piece, reads it at its offset and hashes its blocks while they are
+    /// still in its cache, and the whole-file digest of a round runs in the background during the next one.
+    /// The file ends, for the signature, where a piece first comes back short.
     init(file path: String, parameters: SignatureParameters?, threads: Int) throws(DeltaSyncError) {
         let reader = try FileReader(path: path)
         let parameters = parameters ?? .forFile(size: reader.count)
@@ -78,47 +78,38 @@ public struct Signature: Sendable {
         var weakSums: [UInt32] = []
         var strongHashes: [UInt64] = []
         var size = 0
-        var pieceLengths = [Int](repeating: 0, count: pieces)
-        var errors = [DeltaSyncError?](repeating: nil, count: threads)
         for roundIndex in 0... {
             let buffer = buffers[roundIndex % 2]
             let first = weakSums.count
             weakSums.append(contentsOf: repeatElement(0, count: blocksPerPiece * pieces))
             strongHashes.append(contentsOf: repeatElement(0, count: blocksPerPiece * pieces))
-            for index in 0..<pieces { pieceLengths[index] = 0 }
-            weakSums.withUnsafeMutableBufferPointer { weakSums in
+            // Each thread takes the next piece when it finishes one: a thread the scheduler puts aside on a busy
+            // machine holds up the round by at most the piece it has, not by a fixed share of the round.
+            let read = weakSums.withUnsafeMutableBufferPointer { weakSums in
                 strongHashes.withUnsafeMutableBufferPointer { strongHashes in
-                    pieceLengths.withUnsafeMutableBufferPointer { pieceLengths in
-                        errors.withUnsafeMutableBufferPointer { errors in
-                            nonisolated(unsafe) let weakSums = weakSums
-                            nonisolated(unsafe) let strongHashes = strongHashes
-                            nonisolated(unsafe) let pieceLengths = pieceLengths
-                            nonisolated(unsafe) let errors = errors
-                            nonisolated(unsafe) let reader = reader
-                            nonisolated(unsafe) let buffer = buffer
-                            let offset = size
-                            DispatchQueue.concurrentPerform(iterations: threads) { part in
-                                do throws(DeltaSyncError) {
-                                    for index in (part * Self.piecesPerThread)..<((part + 1) * Self.piecesPerThread) {
-                                        let bytes = UnsafeMutableRawBufferPointer(
-                                            rebasing: buffer[(index * piece)..<((index + 1) * piece)])
-                                        let length = try reader.readAvailable(at: offset + index * piece, into: bytes)
-                                        pieceLengths[index] = length
-                                        Self.hashBlocks(
-                                            of: UnsafeRawBufferPointer(rebasing: bytes[..<length]), blockSize: blockSize,
-                                            mask: mask, weakSums: weakSums.baseAddress! + first + index * blocksPerPiece,
-                                            strongHashes: strongHashes.baseAddress! + first + index * blocksPerPiece)
-                                        if length < piece { break }
-                                    }
-                                } catch {
-                                    errors[part] = error
-                                }
-                            }
+                    nonisolated(unsafe) let weakSums = weakSums
+                    nonisolated(unsafe) let strongHashes = strongHashes
+                    nonisolated(unsafe) let reader = reader
+                    nonisolated(unsafe) let buffer = buffer
+                    let offset = size
+                    return Parallel.map(pieces, threads: threads) { index -> Result<Int, DeltaSyncError> in
+                        let bytes = UnsafeMutableRawBufferPointer(
+                            rebasing: buffer[(index * piece)..<((index + 1) * piece)])
+                        let length: Int
+                        do throws(DeltaSyncError) {
+                            length = try reader.readAvailable(at: offset + index * piece, into: bytes)
+                        } catch {
+                            return .failure(error)
                         }
+                        Self.hashBlocks(
+                            of: UnsafeRawBufferPointer(rebasing: bytes[..<length]), blockSize: blockSize, mask: mask,
+                            weakSums: weakSums.baseAddress! + first + index * blocksPerPiece,
+                            strongHashes: strongHashes.baseAddress! + first + index * blocksPerPiece)
+                        return .success(length)
                     }
                 }
             }
-            if let error = errors.compactMap({ $0 }).first { throw error }
+            let pieceLengths = try read.map { (result) throws(DeltaSyncError) in try result.get() }
             // The pieces count up to the first short one: the file ended there (or changed while being read).
             var length = 0
             for index in 0..<pieces {
