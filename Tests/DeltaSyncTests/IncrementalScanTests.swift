@@ -43,13 +43,17 @@ import Testing
                 if try edit(tree, current, random: &random) { current = try freshScan(of: tree.path) }
             }
             // Mostly let the edits settle, so that the rescan reuses all it can; sometimes scan at once.
-            if random.next() % 4 != 0 { usleep(UInt32(2 * racyInterval / 1000)) }
+            let settled = random.next() % 4 != 0
+            if settled { usleep(UInt32(2 * racyInterval / 1000)) }
             let rescan = try scanner.scan()
             current = try freshScan(of: tree.path)
             expectSame(rescan.manifest, current.manifest, "seed \(seed), step \(step)")
             #expect(rescan.skipped == current.skipped, "seed \(seed), step \(step)")
+            // Scanned at once, a file edited just before may have settled by the time the fresh scan starts (on a
+            // loaded machine): the rescan then vouches for fewer files, never for more.
             #expect(
-                scanner.cache.count == current.cache.count, "seed \(seed), step \(step): the stat cache holds the files kept")
+                settled ? scanner.cache.count == current.cache.count : scanner.cache.count <= current.cache.count,
+                "seed \(seed), step \(step): the stat cache holds the files kept")
             #expect(rescan.hashedFiles <= current.hashedFiles)
         }
     }
