@@ -99,7 +99,7 @@ struct PushCache: Sendable {
         return manifest
     }
 
-    /// `path` with symlinks resolved, so that two spellings of one app directory share a stat cache.
+    /// `path` with symlinks resolved, so that two spellings of one app directory share a scan memory.
     private static func absolute(_ path: String) -> String {
         guard let resolved = realpath(path, nil) else { return path }
         defer { free(resolved) }

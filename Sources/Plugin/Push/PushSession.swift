@@ -20,7 +20,7 @@ struct PushSession {
     let options: PushOptions
     let terminal: Terminal
     /// The scanner of the last push from this directory in this process (`--watch`), whose next scan reuses what did
-    /// not change since; `nil` reads the stat cache from disk.
+    /// not change since; `nil` restores the last scan from the scan memory file.
     var scanners: ScannerKeeper? = nil
 
     /// What the push came to.
@@ -37,7 +37,7 @@ struct PushSession {
         var succeeded = true
         /// The server's root digest afterwards, when known: equal digests mean equal trees.
         var rootDigest: String?
-        /// Files the scan read and hashed (the others were vouched for by the stat cache).
+        /// Files the scan read and hashed (the others were vouched for by the last scan).
         var hashedFiles = 0
     }
 
@@ -357,7 +357,7 @@ struct PushSession {
     /// What the scan signs as it reads, from the bytes it hashes: when the push will keep the signature of every
     /// file (no manifest cached for this controller, or `--resync`), the files of 8 KiB or more whose content the
     /// store lacks, so that none is read twice. A push from the cache keeps only those of the files it sends, few,
-    /// read again afterwards: signing every file its scan reads (all of them when the stat cache cannot vouch for
+    /// read again afterwards: signing every file its scan reads (all of them when the scan memory cannot vouch for
     /// any) would be wasted.
     private var scanSigning: TreeScanner.Signing? {
         guard !options.dryRun, !options.legacyProtocol, options.resync || !cache.hasManifest else { return nil }
