@@ -101,7 +101,13 @@ import Testing
         childPastTheEnd.listings[""]!.children.append(memory.manifest.entries.count)
         var listingOfAFile = memory
         listingOfAFile.listings["app.py"] = ScanMemory.Listing(identity: memory.identities[file]!, children: [])
-        for (what, nonsense) in [("a child past the last entry", childPastTheEnd), ("a listing of a file", listingOfAFile)] {
+        var childOfAnotherDirectory = memory
+        childOfAnotherDirectory.listings[""]!.children.append(try #require(memory.manifest.position(of: "src/lib/util.py")))
+        let impossible = [
+            ("a child past the last entry", childPastTheEnd), ("a listing of a file", listingOfAFile),
+            ("a child of another directory", childOfAnotherDirectory),
+        ]
+        for (what, nonsense) in impossible {
             let sealed = nonsense.encoded(root: tree.path, ignoreRules: IgnoreRules()).bytes
             #expect(throws: DeltaSyncError.self, "\(what)") {
                 try ScanMemory.decoded(sealed, root: tree.path, ignoreRules: IgnoreRules())

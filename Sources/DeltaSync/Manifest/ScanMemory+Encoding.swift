@@ -123,16 +123,21 @@ extension ScanMemory {
             previousDirectory = directory
             let identity = try Self.readIdentity(from: &reader)
             let childCount = try reader.count("child count", limit: entries.count)
+            let path = directory == 0 ? "" : entries[directory - 1].path
             var children: [Int] = []
             children.reserveCapacity(childCount)
             var previous = -1
             for _ in 0..<childCount {
                 let child = previous + 1 + (try reader.count("child gap", limit: entries.count))
                 guard child < entries.count else { throw reader.corrupt("a listing's child is past the last entry") }
+                // A scan looks a child up by its name in the listed directory: it must be in that directory.
+                guard RelativePath.parent(of: entries[child].path).utf8.elementsEqual(path.utf8) else {
+                    throw reader.corrupt("a listing's child is not in its directory")
+                }
                 children.append(child)
                 previous = child
             }
-            listings[PathKey(directory == 0 ? "" : entries[directory - 1].path)] = Listing(identity: identity, children: children)
+            listings[PathKey(path)] = Listing(identity: identity, children: children)
         }
         guard try reader.atEnd() else { throw reader.corrupt("unexpected bytes after the last listing") }
         return (ScanMemory(manifest: manifest, identities: identities, listings: listings), FileDigest(of: manifestBytes))
