@@ -413,6 +413,24 @@ import Testing
         }
     }
 
+    /// A watch loop knows the manifest it last pushed by the digest of its bytes: its next push does not need the
+    /// cache's copy of that manifest and stays one request.
+    @Test func aWatchLoopsNextPushTakesItsLastManifestAsThePushedOne() async throws {
+        try await ControllerHarness.with { harness in
+            let scanners = ScannerKeeper()
+            let (first, _) = try await harness.push(scanners: scanners)
+            #expect(first.succeeded)
+            // Without the kept digest, the next push would find no pushed manifest and compare trees with the server.
+            let cache = PushCache(endpoint: try harness.endpoint(), environment: harness.cacheEnvironment)
+            #expect(unlink(cache.directory + "/manifest") == 0)
+            try ExampleApp.edit(at: harness.local)
+            let (second, lines) = try await harness.push(scanners: scanners)
+            #expect(second.succeeded)
+            #expect(second.requests == 1, "one request, the bundle: \(lines)")
+            #expect(try harness.containerManifest().rootDigest == harness.localManifest().rootDigest)
+        }
+    }
+
     @Test func aKeptScannerServesOnePushOfTheSameDirectoryWithTheSameRules() throws {
         let root = try FileTree.makeTemporaryDirectory(prefix: "fastpush-keeper")
         defer { try? FileTree.removeRecursively(root) }

@@ -315,6 +315,9 @@ public struct TreeScanner: Sendable {
             hashedBytes: hashedBytes, cachedFiles: cachedFiles, signatures: signatures, reusedEverything: reusedEverything)
     }
 
+    /// The manifest of the last scan; `nil` before the first.
+    package var lastManifest: Manifest? { memory?.manifest }
+
     /// The file form of what the last scan saw (docs/FORMAT.md, "Scan memory"), for a scanner of the same tree in
     /// another process, with its manifest's binary form (part of it); `nil` before a scan. `root` is the tree's
     /// absolute path, which the file names.

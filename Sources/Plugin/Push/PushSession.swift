@@ -53,17 +53,17 @@ struct PushSession {
         let ignoreRules = try IgnoreRules.load(root: options.directory)
         // `--resync` trusts nothing local either: every file is read again.
         var scanner: TreeScanner
-        /// The manifest of the scan before this one, when it comes from a file: it may be the one last pushed.
+        /// The manifest of the scan before this one with the digest of its bytes, when known: it may be the one last
+        /// pushed.
         var lastScanned: (manifest: Manifest, manifestDigest: FileDigest)?
         if !options.resync, let kept = scanners?.take(root: options.directory, ignoreRules: ignoreRules) {
-            scanner = kept
+            (scanner, lastScanned) = kept
         } else {
             scanner = try TreeScanner(root: options.directory, ignoreRules: ignoreRules)
             if !options.resync { lastScanned = cache.restoreScan(into: &scanner, root: options.directory) }
         }
         scanner.signing = scanSigning
         let scan = try scanner.scan()
-        scanners?.keep(scanner)
         /// The binary form of the scan's manifest, when storing the scan made it: saved again after a push.
         var encodedLocal: [UInt8]?
         if !scan.reusedEverything {
@@ -73,6 +73,10 @@ struct PushSession {
                 if options.verbose { terminal.print("warning: could not save the scan in \(cache.directory) (\(error)); the next push will read every file") }
             }
         }
+        // The digest of this manifest's bytes: of those just stored, or the last scan's when this one took it whole.
+        scanners?.keep(
+            scanner,
+            manifestDigest: encodedLocal.map { FileDigest(of: $0) } ?? (scan.reusedEverything ? lastScanned?.manifestDigest : nil))
         if options.verbose {
             for skipped in scan.skipped {
                 terminal.print("[SKIP] \(RelativePath.displayed(skipped.path)): \(skipped.reason)")
