@@ -47,14 +47,23 @@ import Testing
         return summary
     }
 
+    /// A random case: a basis of random bytes or text lines below `maximumSize` bytes, a copy of it with random edits,
+    /// and parameters with a block size of 64 to 1,024 bytes and a strong hash of `strongHashLengths` bytes.
+    static func randomCase(
+        _ random: inout SeededGenerator, maximumSize: Int, strongHashLengths: ClosedRange<Int>
+    ) -> (basis: [UInt8], target: [UInt8], parameters: SignatureParameters) {
+        let blockSize = [64, 100, 256, 1024][Int(random.next() % 4)]
+        let size = Int(random.next() % UInt64(maximumSize))
+        let basis = random.next() % 2 == 0 ? random.bytes(size) : random.text(lines: size / 40)
+        let target = edited(basis, blockSize: blockSize, random: &random)
+        let strongHashLength = strongHashLengths.lowerBound + Int(random.next() % UInt64(strongHashLengths.count))
+        return (basis, target, try! SignatureParameters(blockSize: blockSize, strongHashLength: strongHashLength))
+    }
+
     @Test func randomFilesWithRandomEdits() async throws {
         await propertyCheck(count: 120, input: Gen.int(in: 0...Int(UInt32.max))) { seed in
             var random = SeededGenerator(seed: UInt64(seed))
-            let blockSize = [64, 100, 256, 1024][Int(random.next() % 4)]
-            let size = Int(random.next() % 40_000)
-            let basis = random.next() % 2 == 0 ? random.bytes(size) : random.text(lines: size / 40)
-            let target = Self.edited(basis, blockSize: blockSize, random: &random)
-            let parameters = try! SignatureParameters(blockSize: blockSize, strongHashLength: 3 + Int(random.next() % 6))
+            let (basis, target, parameters) = Self.randomCase(&random, maximumSize: 40_000, strongHashLengths: 3...8)
             _ = Self.roundTrip(basis, target, parameters: parameters)
         }
     }

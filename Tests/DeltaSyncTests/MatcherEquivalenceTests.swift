@@ -136,11 +136,8 @@ import Testing
     @Test func randomEditsGiveTheReferenceDelta() async throws {
         await propertyCheck(count: 60, input: Gen.int(in: 0...Int(UInt32.max))) { seed in
             var random = SeededGenerator(seed: UInt64(seed))
-            let blockSize = [64, 100, 256, 1024][Int(random.next() % 4)]
-            let size = Int(random.next() % 60_000)
-            let basis = random.next() % 2 == 0 ? random.bytes(size) : random.text(lines: size / 40)
-            let target = DeltaRoundTripTests.edited(basis, blockSize: blockSize, random: &random)
-            let parameters = try! SignatureParameters(blockSize: blockSize, strongHashLength: 2 + Int(random.next() % 7))
+            let (basis, target, parameters) = DeltaRoundTripTests.randomCase(
+                &random, maximumSize: 60_000, strongHashLengths: 2...8)
             try! Self.checkAllWays(basis: basis, target: target, parameters: parameters, seed: UInt64(seed))
         }
     }
